@@ -12,8 +12,8 @@ namespace lekhika::persistence {
 
 /// What create_execution() found.
 struct create_outcome {
-  bool created = false;                ///< false: the id existed already
-  execution_record existing;           ///< the stored row when created == false
+  bool created = false;       ///< false: the id existed already
+  execution_record existing;  ///< the stored row when created == false
 };
 
 /// The storage interface every back end implements (SQLite now, PostgreSQL later).
@@ -49,11 +49,17 @@ class store {
   /// Every node run of the execution.
   [[nodiscard]] virtual result<std::vector<node_run_record>> node_runs(const std::string& id) = 0;
   /// Every stored node output of the execution.
-  [[nodiscard]] virtual result<std::vector<node_output_record>> node_outputs(const std::string& id) = 0;
+  [[nodiscard]] virtual result<std::vector<node_output_record>> node_outputs(
+      const std::string& id) = 0;
   /// Every stored chapter of the execution, by node then number.
   [[nodiscard]] virtual result<std::vector<chapter_record>> chapters(const std::string& id) = 0;
   /// Every artifact of the execution.
   [[nodiscard]] virtual result<std::vector<artifact_record>> artifacts(const std::string& id) = 0;
+
+  /// Marks every execution a previous process left unfinished (queued, running, cancelling,
+  /// awaiting_approval) as failed with error code "interrupted", appending the matching
+  /// execution.failed event; returns how many. Single-worker stores call it at start.
+  [[nodiscard]] virtual result<int> interrupt_unfinished(epoch_ms now) = 0;
 };
 
 /// Opens the store a DATABASE_URL names: `sqlite://PATH` (PATH relative to the working

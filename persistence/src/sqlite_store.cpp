@@ -1,0 +1,635 @@
+#include "sqlite_store.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "sqlite_db.hpp"
+#include "sqlite_migrations.hpp"
+
+namespace lekhika::persistence::detail {
+
+namespace {
+
+constexpr int max_page_size = 500;
+
+[[nodiscard]] epoch_ms now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// ---- list cursors -------------------------------------------------------------------------
+// The cursor is base64url("<created_at>:<id>") of the last row of a page: opaque to clients,
+// URL-safe, and enough for keyset pagination on the (created_at DESC, id DESC) index.
+
+constexpr std::string_view base64url_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+[[nodiscard]] std::string base64url_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (const char c : bytes) {
+    buffer = (buffer << 8) | static_cast<unsigned char>(c);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(base64url_alphabet[(buffer >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0) out.push_back(base64url_alphabet[(buffer << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+[[nodiscard]] std::optional<std::string> base64url_decode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;  // no encoding ends with a lone sextet
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (const char c : text) {
+    const auto pos = base64url_alphabet.find(c);
+    if (pos == std::string_view::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<std::uint32_t>(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+struct list_cursor {
+  epoch_ms created_at = 0;
+  std::string id;
+};
+
+[[nodiscard]] std::string encode_cursor(const execution_summary& last) {
+  return base64url_encode(std::to_string(last.created_at) + ":" + last.id);
+}
+
+[[nodiscard]] std::optional<list_cursor> decode_cursor(std::string_view text) {
+  const auto raw = base64url_decode(text);
+  if (!raw) return std::nullopt;
+  const auto colon = raw->find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == raw->size()) return std::nullopt;
+  list_cursor cursor;
+  const char* first = raw->data();
+  const char* last = raw->data() + colon;
+  const auto [end, ec] = std::from_chars(first, last, cursor.created_at);
+  if (ec != std::errc{} || end != last) return std::nullopt;
+  cursor.id = raw->substr(colon + 1);
+  return cursor;
+}
+
+// ---- row readers --------------------------------------------------------------------------
+
+constexpr std::string_view select_execution_sql =
+    "SELECT id, user_id, engine_id, status, progress, request_json, request_hash, created_at, "
+    "started_at, finished_at, usage_json, error_json, result_json, output_json, last_seq "
+    "FROM executions WHERE id = ?1";
+
+[[nodiscard]] execution_record read_execution_row(const statement_use& q) {
+  execution_record r;
+  r.id = q.column_text(0);
+  r.user_id = q.column_text(1);
+  r.engine_id = q.column_text(2);
+  r.status = q.column_text(3);
+  r.progress = q.column_int(4);
+  r.request_json = q.column_text(5);
+  r.request_hash = q.column_text(6);
+  r.created_at = q.column_int64(7);
+  r.started_at = q.column_int64(8);
+  r.finished_at = q.column_int64(9);
+  r.usage = q.column_json(10);
+  r.error = q.column_json(11);
+  r.result = q.column_json(12);
+  r.output = q.column_json(13);
+  r.last_seq = q.column_int64(14);
+  return r;
+}
+
+// Names a write in failure messages: its kind and the execution it belongs to.
+struct write_label {
+  std::string_view kind;
+  const std::string& execution_id;
+};
+
+[[nodiscard]] write_label label_of(const write& w) {
+  return std::visit(
+      [](const auto& v) -> write_label {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, execution_update>) {
+          return {"execution_update", v.id};
+        } else if constexpr (std::is_same_v<T, event_record>) {
+          return {"event_record", v.execution_id};
+        } else if constexpr (std::is_same_v<T, node_run_record>) {
+          return {"node_run_record", v.execution_id};
+        } else if constexpr (std::is_same_v<T, node_output_record>) {
+          return {"node_output_record", v.execution_id};
+        } else if constexpr (std::is_same_v<T, chapter_record>) {
+          return {"chapter_record", v.execution_id};
+        } else {
+          static_assert(std::is_same_v<T, artifact_record>);
+          return {"artifact_record", v.execution_id};
+        }
+      },
+      w);
+}
+
+// The failure of a whole batch, naming the write that broke it so the caller can find it.
+[[nodiscard]] store_exception batch_failure(const write_batch& batch, std::size_t index,
+                                            const std::string& code, std::string_view why) {
+  const auto label = label_of(batch[index]);
+  return store_exception(failure{
+      code, "batch write " + std::to_string(index + 1) + " of " + std::to_string(batch.size()) +
+                " (" + std::string(label.kind) + " for execution '" + label.execution_id +
+                "') failed, nothing was applied: " + std::string(why)});
+}
+
+// Binds an optional field as (is_set flag, value) for the CASE-based partial update.
+template <class T, class Bind>
+void bind_optional(statement_use& q, int flag_index, const std::optional<T>& value, Bind bind) {
+  q.bind_int64(flag_index, value.has_value() ? 1 : 0);
+  if (value) bind(q, flag_index + 1, *value);
+}
+
+// ---- the store ----------------------------------------------------------------------------
+
+class sqlite_store final : public store {
+ public:
+  explicit sqlite_store(const std::string& path) : conn_(path) {}
+
+  result<void> migrate() override {
+    return guarded<void>([&] { apply_sqlite_migrations(conn_, now_ms()); });
+  }
+
+  bool ping() override {
+    try {
+      auto q = conn_.prepare("SELECT 1");
+      return q.step() && q.column_int(0) == 1;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  result<create_outcome> create_execution(const execution_record& r) override {
+    return guarded<create_outcome>([&] {
+      // One transaction so "insert, else read the winner" is atomic against other writers.
+      transaction tx(conn_);
+      conn_
+          .prepare(
+              "INSERT INTO executions (id, user_id, engine_id, status, progress, request_json, "
+              "request_hash, created_at, started_at, finished_at, usage_json, error_json, "
+              "result_json, output_json, last_seq) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+              "ON CONFLICT (id) DO NOTHING")
+          .bind_text(1, r.id)
+          .bind_text(2, r.user_id)
+          .bind_text(3, r.engine_id)
+          .bind_text(4, r.status)
+          .bind_int64(5, r.progress)
+          .bind_text(6, r.request_json)
+          .bind_text(7, r.request_hash)
+          .bind_int64(8, r.created_at)
+          .bind_int64(9, r.started_at)
+          .bind_int64(10, r.finished_at)
+          .bind_json(11, r.usage)
+          .bind_json(12, r.error)
+          .bind_json(13, r.result)
+          .bind_json(14, r.output)
+          .bind_int64(15, r.last_seq)
+          .run();
+      create_outcome outcome;
+      outcome.created = conn_.changes() > 0;
+      if (!outcome.created) {
+        auto existing = read_execution(r.id);
+        if (!existing) {
+          throw store_exception(
+              failure{"store_error", "execution '" + r.id + "' conflicted but cannot be read"});
+        }
+        outcome.existing = std::move(*existing);
+      }
+      tx.commit();
+      return outcome;
+    });
+  }
+
+  result<void> apply(const write_batch& batch) override {
+    return guarded<void>([&] {
+      if (batch.empty()) return;
+      transaction tx(conn_);
+      // last_seq is raised once per execution at the end instead of once per event: a batch
+      // of thousands of events then costs one extra UPDATE, not thousands.
+      std::map<std::string, std::int64_t, std::less<>> max_seq;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        try {
+          std::visit([&](const auto& w) { write_one(w, max_seq); }, batch[i]);
+        } catch (const store_exception& e) {
+          throw batch_failure(batch, i, e.error().code, e.what());
+        } catch (const std::exception& e) {
+          throw batch_failure(batch, i, "store_error", e.what());
+        }
+      }
+      for (const auto& [id, seq] : max_seq) {
+        conn_.prepare("UPDATE executions SET last_seq = max(last_seq, ?2) WHERE id = ?1")
+            .bind_text(1, id)
+            .bind_int64(2, seq)
+            .run();
+      }
+      tx.commit();
+    });
+  }
+
+  result<std::optional<execution_record>> get_execution(
+      const std::string& id, const std::optional<std::string>& user_id) override {
+    return guarded<std::optional<execution_record>>([&] {
+      auto row = read_execution(id);
+      // Another tenant's execution looks exactly like a missing one.
+      if (row && user_id && row->user_id != *user_id) row.reset();
+      return row;
+    });
+  }
+
+  result<execution_page> list_executions(const execution_filter& filter) override {
+    return guarded<execution_page>([&] {
+      // An empty cursor is the first page, as when a client echoes back "no next page".
+      std::optional<list_cursor> after;
+      if (filter.cursor && !filter.cursor->empty()) {
+        after = decode_cursor(*filter.cursor);
+        if (!after) {
+          throw store_exception(failure{"invalid_cursor",
+                                        "the cursor is not one this service returned; list again "
+                                        "without a cursor"});
+        }
+      }
+      const int limit = std::clamp(filter.limit, 1, max_page_size);
+      // The SQL varies only by which filters are present (8 shapes), so each shape is
+      // prepared once and cached like any other statement.
+      std::string sql =
+          "SELECT id, user_id, engine_id, status, progress, created_at, started_at, "
+          "finished_at FROM executions";
+      int next_param = 1;
+      const char* joiner = " WHERE ";
+      const auto add_condition = [&](std::string_view condition, int params) {
+        sql += joiner;
+        joiner = " AND ";
+        std::string text(condition);
+        for (int p = 0; p < params; ++p) {
+          const auto mark = text.find('#');
+          text.replace(mark, 1, "?" + std::to_string(next_param++));
+        }
+        sql += text;
+      };
+      if (filter.user_id) add_condition("user_id = #", 1);
+      if (filter.status) add_condition("status = #", 1);
+      if (after) add_condition("(created_at, id) < (#, #)", 2);
+      sql += " ORDER BY created_at DESC, id DESC LIMIT ?" + std::to_string(next_param);
+
+      auto q = conn_.prepare(sql);
+      int p = 1;
+      if (filter.user_id) q.bind_text(p++, *filter.user_id);
+      if (filter.status) q.bind_text(p++, *filter.status);
+      if (after) {
+        q.bind_int64(p++, after->created_at);
+        q.bind_text(p++, after->id);
+      }
+      q.bind_int64(p, limit + 1);  // one extra row says whether another page exists
+
+      execution_page page;
+      page.items.reserve(static_cast<std::size_t>(limit) + 1);
+      while (q.step()) {
+        execution_summary s;
+        s.id = q.column_text(0);
+        s.user_id = q.column_text(1);
+        s.engine_id = q.column_text(2);
+        s.status = q.column_text(3);
+        s.progress = q.column_int(4);
+        s.created_at = q.column_int64(5);
+        s.started_at = q.column_int64(6);
+        s.finished_at = q.column_int64(7);
+        page.items.push_back(std::move(s));
+      }
+      if (page.items.size() > static_cast<std::size_t>(limit)) {
+        page.items.pop_back();
+        page.next_cursor = encode_cursor(page.items.back());
+      }
+      return page;
+    });
+  }
+
+  result<std::vector<event_record>> events_after(const std::string& id, std::int64_t after_seq,
+                                                 int limit) override {
+    return guarded<std::vector<event_record>>([&] {
+      std::vector<event_record> events;
+      if (limit <= 0) return events;
+      auto q = conn_.prepare(
+          "SELECT seq, type, data_json, created_at FROM execution_events "
+          "WHERE execution_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+      q.bind_text(1, id).bind_int64(2, after_seq).bind_int64(3, limit);
+      while (q.step()) {
+        event_record e;
+        e.execution_id = id;
+        e.seq = q.column_int64(0);
+        e.type = q.column_text(1);
+        e.data = q.column_json(2);
+        e.created_at = q.column_int64(3);
+        events.push_back(std::move(e));
+      }
+      return events;
+    });
+  }
+
+  result<std::vector<node_run_record>> node_runs(const std::string& id) override {
+    return guarded<std::vector<node_run_record>>([&] {
+      auto q = conn_.prepare(
+          "SELECT node_id, status, attempts, started_at, finished_at, usage_json, error_json, "
+          "chapters_done, chapters_total FROM node_runs WHERE execution_id = ?1 "
+          "ORDER BY node_id");
+      q.bind_text(1, id);
+      std::vector<node_run_record> runs;
+      while (q.step()) {
+        node_run_record r;
+        r.execution_id = id;
+        r.node_id = q.column_text(0);
+        r.status = q.column_text(1);
+        r.attempts = q.column_int(2);
+        r.started_at = q.column_int64(3);
+        r.finished_at = q.column_int64(4);
+        r.usage = q.column_json(5);
+        r.error = q.column_json(6);
+        r.chapters_done = q.column_int(7);
+        r.chapters_total = q.column_int(8);
+        runs.push_back(std::move(r));
+      }
+      return runs;
+    });
+  }
+
+  result<std::vector<node_output_record>> node_outputs(const std::string& id) override {
+    return guarded<std::vector<node_output_record>>([&] {
+      auto q = conn_.prepare(
+          "SELECT node_id, output_json FROM node_outputs WHERE execution_id = ?1 "
+          "ORDER BY node_id");
+      q.bind_text(1, id);
+      std::vector<node_output_record> outputs;
+      while (q.step()) {
+        outputs.push_back(node_output_record{id, q.column_text(0), q.column_json(1)});
+      }
+      return outputs;
+    });
+  }
+
+  result<std::vector<chapter_record>> chapters(const std::string& id) override {
+    return guarded<std::vector<chapter_record>>([&] {
+      auto q = conn_.prepare(
+          "SELECT node_id, number, title, content, words, usage_json FROM chapters "
+          "WHERE execution_id = ?1 ORDER BY node_id, number");
+      q.bind_text(1, id);
+      std::vector<chapter_record> out;
+      while (q.step()) {
+        chapter_record c;
+        c.execution_id = id;
+        c.node_id = q.column_text(0);
+        c.number = q.column_int(1);
+        c.title = q.column_text(2);
+        c.content = q.column_text(3);
+        c.words = q.column_int64(4);
+        c.usage = q.column_json(5);
+        out.push_back(std::move(c));
+      }
+      return out;
+    });
+  }
+
+  result<int> interrupt_unfinished(epoch_ms now) override {
+    return guarded<int>([&] {
+      transaction tx(conn_);
+      std::vector<std::pair<std::string, std::int64_t>> unfinished;
+      {
+        auto q = conn_.prepare(
+            "SELECT id, last_seq FROM executions "
+            "WHERE status IN ('queued', 'running', 'cancelling', 'awaiting_approval')");
+        while (q.step()) unfinished.emplace_back(q.column_text(0), q.column_int64(1));
+      }
+      const nlohmann::json error{
+          {"code", "interrupted"},
+          {"message", "the worker stopped before this execution finished; submit it again"}};
+      for (const auto& [id, last_seq] : unfinished) {
+        const std::int64_t seq = last_seq + 1;
+        conn_
+            .prepare(
+                "UPDATE executions SET status = 'failed', finished_at = ?2, error_json = ?3, "
+                "last_seq = ?4 WHERE id = ?1")
+            .bind_text(1, id)
+            .bind_int64(2, now)
+            .bind_json(3, error)
+            .bind_int64(4, seq)
+            .run();
+        conn_
+            .prepare(
+                "INSERT INTO execution_events (execution_id, seq, type, data_json, created_at) "
+                "VALUES (?1, ?2, 'execution.failed', ?3, ?4) "
+                "ON CONFLICT (execution_id, seq) DO NOTHING")
+            .bind_text(1, id)
+            .bind_int64(2, seq)
+            .bind_json(3,
+                       nlohmann::json{{"executionId", id}, {"status", "failed"}, {"error", error}})
+            .bind_int64(4, now)
+            .run();
+      }
+      tx.commit();
+      return static_cast<int>(unfinished.size());
+    });
+  }
+
+  result<std::vector<artifact_record>> artifacts(const std::string& id) override {
+    return guarded<std::vector<artifact_record>>([&] {
+      auto q = conn_.prepare(
+          "SELECT format, path, mime_type, bytes, sha256, created_at FROM artifacts "
+          "WHERE execution_id = ?1 ORDER BY format");
+      q.bind_text(1, id);
+      std::vector<artifact_record> out;
+      while (q.step()) {
+        artifact_record a;
+        a.execution_id = id;
+        a.format = q.column_text(0);
+        a.path = q.column_text(1);
+        a.mime_type = q.column_text(2);
+        a.bytes = q.column_int64(3);
+        a.sha256 = q.column_text(4);
+        a.created_at = q.column_int64(5);
+        out.push_back(std::move(a));
+      }
+      return out;
+    });
+  }
+
+ private:
+  using seq_map = std::map<std::string, std::int64_t, std::less<>>;
+
+  [[nodiscard]] std::optional<execution_record> read_execution(const std::string& id) {
+    auto q = conn_.prepare(select_execution_sql);
+    q.bind_text(1, id);
+    if (!q.step()) return std::nullopt;
+    return read_execution_row(q);
+  }
+
+  void write_one(const execution_update& u, seq_map& /*max_seq*/) {
+    // One statement for every combination of set fields: each field has an "is set" flag, so
+    // an unset field keeps its value and a set JSON null clears the column.
+    auto q = conn_.prepare(
+        "UPDATE executions SET "
+        "status = CASE WHEN ?2 THEN ?3 ELSE status END, "
+        "progress = CASE WHEN ?4 THEN ?5 ELSE progress END, "
+        "started_at = CASE WHEN ?6 THEN ?7 ELSE started_at END, "
+        "finished_at = CASE WHEN ?8 THEN ?9 ELSE finished_at END, "
+        "usage_json = CASE WHEN ?10 THEN ?11 ELSE usage_json END, "
+        "error_json = CASE WHEN ?12 THEN ?13 ELSE error_json END, "
+        "result_json = CASE WHEN ?14 THEN ?15 ELSE result_json END, "
+        "output_json = CASE WHEN ?16 THEN ?17 ELSE output_json END "
+        "WHERE id = ?1");
+    const auto text = [](statement_use& s, int i, const std::string& v) { s.bind_text(i, v); };
+    const auto integer = [](statement_use& s, int i, std::int64_t v) { s.bind_int64(i, v); };
+    const auto json = [](statement_use& s, int i, const nlohmann::json& v) { s.bind_json(i, v); };
+    q.bind_text(1, u.id);
+    bind_optional(q, 2, u.status, text);
+    bind_optional(q, 4, u.progress, integer);
+    bind_optional(q, 6, u.started_at, integer);
+    bind_optional(q, 8, u.finished_at, integer);
+    bind_optional(q, 10, u.usage, json);
+    bind_optional(q, 12, u.error, json);
+    bind_optional(q, 14, u.result, json);
+    bind_optional(q, 16, u.output, json);
+    q.run();
+    if (conn_.changes() == 0) {
+      throw store_exception(failure{"not_found", "no such execution"});
+    }
+  }
+
+  void write_one(const event_record& e, seq_map& max_seq) {
+    // Idempotent on (execution_id, seq) so a retried batch never duplicates events. Unlike
+    // INSERT OR IGNORE, the conflict target ignores only that key, not NOT NULL or foreign-key
+    // violations.
+    conn_
+        .prepare(
+            "INSERT INTO execution_events (execution_id, seq, type, data_json, created_at) "
+            "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (execution_id, seq) DO NOTHING")
+        .bind_text(1, e.execution_id)
+        .bind_int64(2, e.seq)
+        .bind_text(3, e.type)
+        .bind_json(4, e.data)
+        .bind_int64(5, e.created_at)
+        .run();
+    auto found = max_seq.find(e.execution_id);
+    if (found == max_seq.end()) {
+      max_seq.emplace(e.execution_id, e.seq);
+    } else {
+      found->second = std::max(found->second, e.seq);
+    }
+  }
+
+  void write_one(const node_run_record& r, seq_map& /*max_seq*/) {
+    conn_
+        .prepare(
+            "INSERT INTO node_runs (execution_id, node_id, status, attempts, started_at, "
+            "finished_at, usage_json, error_json, chapters_done, chapters_total) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+            "ON CONFLICT (execution_id, node_id) DO UPDATE SET status = excluded.status, "
+            "attempts = excluded.attempts, started_at = excluded.started_at, "
+            "finished_at = excluded.finished_at, usage_json = excluded.usage_json, "
+            "error_json = excluded.error_json, chapters_done = excluded.chapters_done, "
+            "chapters_total = excluded.chapters_total")
+        .bind_text(1, r.execution_id)
+        .bind_text(2, r.node_id)
+        .bind_text(3, r.status)
+        .bind_int64(4, r.attempts)
+        .bind_int64(5, r.started_at)
+        .bind_int64(6, r.finished_at)
+        .bind_json(7, r.usage)
+        .bind_json(8, r.error)
+        .bind_int64(9, r.chapters_done)
+        .bind_int64(10, r.chapters_total)
+        .run();
+  }
+
+  void write_one(const node_output_record& o, seq_map& /*max_seq*/) {
+    conn_
+        .prepare(
+            "INSERT INTO node_outputs (execution_id, node_id, output_json) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (execution_id, node_id) DO UPDATE SET output_json = "
+            "excluded.output_json")
+        .bind_text(1, o.execution_id)
+        .bind_text(2, o.node_id)
+        .bind_json(3, o.output)
+        .run();
+  }
+
+  void write_one(const chapter_record& c, seq_map& /*max_seq*/) {
+    conn_
+        .prepare(
+            "INSERT INTO chapters (execution_id, node_id, number, title, content, words, "
+            "usage_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+            "ON CONFLICT (execution_id, node_id, number) DO UPDATE SET title = excluded.title, "
+            "content = excluded.content, words = excluded.words, "
+            "usage_json = excluded.usage_json")
+        .bind_text(1, c.execution_id)
+        .bind_text(2, c.node_id)
+        .bind_int64(3, c.number)
+        .bind_text(4, c.title)
+        .bind_text(5, c.content)
+        .bind_int64(6, c.words)
+        .bind_json(7, c.usage)
+        .run();
+  }
+
+  void write_one(const artifact_record& a, seq_map& /*max_seq*/) {
+    conn_
+        .prepare(
+            "INSERT INTO artifacts (execution_id, format, path, mime_type, bytes, sha256, "
+            "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+            "ON CONFLICT (execution_id, format) DO UPDATE SET path = excluded.path, "
+            "mime_type = excluded.mime_type, bytes = excluded.bytes, "
+            "sha256 = excluded.sha256, created_at = excluded.created_at")
+        .bind_text(1, a.execution_id)
+        .bind_text(2, a.format)
+        .bind_text(3, a.path)
+        .bind_text(4, a.mime_type)
+        .bind_int64(5, a.bytes)
+        .bind_text(6, a.sha256)
+        .bind_int64(7, a.created_at)
+        .run();
+  }
+
+  connection conn_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<store>> open_sqlite_store(const std::string& path) {
+  if (path.empty()) return failure{"store_unavailable", "the SQLite database path is empty"};
+  if (path != ":memory:") {
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(parent, ec);
+      if (ec) {
+        return failure{"store_unavailable", "cannot create the folder '" + parent.string() +
+                                                "' for the SQLite database: " + ec.message()};
+      }
+    }
+  }
+  return guarded<std::unique_ptr<store>>(
+      [&]() -> std::unique_ptr<store> { return std::make_unique<sqlite_store>(path); });
+}
+
+}  // namespace lekhika::persistence::detail
