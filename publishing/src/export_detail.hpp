@@ -1,0 +1,40 @@
+#pragma once
+
+// What the exporters share, and one renderer per text format (internal).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "lekhika/publishing/book.hpp"
+
+namespace lekhika::publishing::detail {
+
+/// The single-line title every format shows; "Untitled" for a book built without one.
+[[nodiscard]] std::string display_title(const book& b);
+
+/// "Chapter N: Title", or just "Chapter N" when the title is empty or is that very label
+/// (compile_book names untitled chapters "Chapter N"; "Chapter 3: Chapter 3" would be silly).
+[[nodiscard]] std::string chapter_heading(const workflow::chapter& c);
+
+/// The anchor id of a chapter, shared by the Markdown and HTML tables of contents.
+[[nodiscard]] std::string chapter_anchor(const workflow::chapter& c);
+
+/// A usable language tag for `language`: common language names become their code ("Hindi" ->
+/// "hi"), '_' becomes '-', only [a-zA-Z-] is kept (it ends up in an HTML attribute), "en" when
+/// nothing is left.
+[[nodiscard]] std::string language_tag(std::string_view language);
+
+/// The book as Markdown (book.md).
+[[nodiscard]] std::string render_markdown(const book& b);
+
+/// The book as one self-contained HTML5 document (book.html).
+[[nodiscard]] std::string render_html(const book& b);
+
+/// The book as plain UTF-8 text (book.txt).
+[[nodiscard]] std::string render_text(const book& b);
+
+/// A capacity guess that keeps building a large book to a handful of reallocations.
+[[nodiscard]] std::size_t estimated_size(const book& b);
+
+}  // namespace lekhika::publishing::detail
