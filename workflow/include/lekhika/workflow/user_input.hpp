@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +13,10 @@ namespace lekhika::workflow {
 /// Limits applied to user input before it reaches a prompt.
 inline constexpr std::size_t max_input_string_chars = 4000;
 inline constexpr int max_input_depth = 5;
+
+/// Whether an input key looks like a secret (api_key, apikey, token, secret, password,
+/// authorization; case-insensitive): such keys never reach a prompt.
+[[nodiscard]] bool is_secret_key(std::string_view key) noexcept;
 
 /// The user input as prompts may see it: strings trimmed and cut to max_input_string_chars,
 /// keys that look like secrets (api_key, token, secret, password, authorization) dropped,
