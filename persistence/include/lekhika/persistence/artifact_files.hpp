@@ -19,8 +19,7 @@ namespace lekhika::persistence {
                                                           const std::string& format,
                                                           const std::string& file_name,
                                                           const std::string& mime_type,
-                                                          std::string_view bytes,
-                                                          epoch_ms now);
+                                                          std::string_view bytes, epoch_ms now);
 
 /// Reads a stored artifact file back.
 [[nodiscard]] result<std::string> read_artifact_file(const artifact_record& artifact);

@@ -18,18 +18,20 @@ struct execution_record {
   std::string id;
   std::string user_id;
   std::string engine_id;
-  std::string status;          ///< queued, running, awaiting_approval, cancelling, completed, failed, cancelled
-  int progress = 0;            ///< 0-100
-  std::string request_json;    ///< the request body as accepted (for idempotency and resume)
-  std::string request_hash;    ///< hex SHA-256 of the canonical request
+  std::string
+      status;  ///< queued, running, awaiting_approval, cancelling, completed, failed, cancelled
+  int progress = 0;          ///< 0-100
+  std::string request_json;  ///< the request body as accepted (for idempotency and resume)
+  std::string request_hash;  ///< hex SHA-256 of the canonical request
   epoch_ms created_at = 0;
   epoch_ms started_at = 0;
   epoch_ms finished_at = 0;
-  nlohmann::json usage;        ///< {inputTokens, outputTokens, totalTokens, costUsd, calls, words} or null
-  nlohmann::json error;        ///< {code, message, nodeId?} or null
-  nlohmann::json result;       ///< api.md data.result or null
-  nlohmann::json output;       ///< api.md data.output or null
-  std::int64_t last_seq = 0;   ///< highest event sequence stored
+  nlohmann::json
+      usage;  ///< {inputTokens, outputTokens, totalTokens, costUsd, calls, words} or null
+  nlohmann::json error;       ///< {code, message, nodeId?} or null
+  nlohmann::json result;      ///< api.md data.result or null
+  nlohmann::json output;      ///< api.md data.output or null
+  std::int64_t last_seq = 0;  ///< highest event sequence stored
 };
 
 /// A short line of `GET /executions`.
@@ -48,7 +50,7 @@ struct execution_summary {
 struct event_record {
   std::string execution_id;
   std::int64_t seq = 0;
-  std::string type;            ///< e.g. "node.completed"
+  std::string type;  ///< e.g. "node.completed"
   nlohmann::json data;
   epoch_ms created_at = 0;
 };
@@ -57,12 +59,12 @@ struct event_record {
 struct node_run_record {
   std::string execution_id;
   std::string node_id;
-  std::string status;          ///< pending, running, completed, failed, skipped, cancelled, awaiting_review
+  std::string status;  ///< pending, running, completed, failed, skipped, cancelled, awaiting_review
   int attempts = 0;
   epoch_ms started_at = 0;
   epoch_ms finished_at = 0;
-  nlohmann::json usage;        ///< may be null
-  nlohmann::json error;        ///< may be null
+  nlohmann::json usage;  ///< may be null
+  nlohmann::json error;  ///< may be null
   int chapters_done = 0;
   int chapters_total = 0;
 };
@@ -82,17 +84,17 @@ struct chapter_record {
   std::string title;
   std::string content;
   std::int64_t words = 0;
-  nlohmann::json usage;        ///< may be null
+  nlohmann::json usage;  ///< may be null
 };
 
 /// One exported file.
 struct artifact_record {
   std::string execution_id;
-  std::string format;          ///< md, html, txt, ...
-  std::string path;            ///< file path under the artifact directory
+  std::string format;  ///< md, html, txt, ...
+  std::string path;    ///< file path under the artifact directory
   std::string mime_type;
   std::int64_t bytes = 0;
-  std::string sha256;          ///< hex
+  std::string sha256;  ///< hex
   epoch_ms created_at = 0;
 };
 
@@ -120,8 +122,8 @@ using write_batch = std::vector<write>;
 struct execution_filter {
   std::optional<std::string> user_id;
   std::optional<std::string> status;
-  int limit = 50;                       ///< 1..500
-  std::optional<std::string> cursor;    ///< opaque; from the previous page
+  int limit = 50;                     ///< 1..500
+  std::optional<std::string> cursor;  ///< opaque; from the previous page
 };
 
 /// One page of summaries, newest first.

@@ -29,7 +29,8 @@ struct chapter_plan {
 [[nodiscard]] std::vector<std::string> outline_chapter_titles(std::string_view outline);
 
 /// The plan for a writer: the count from the input and the titles from the outline.
-[[nodiscard]] chapter_plan plan_chapters(const nlohmann::json& user_input, std::string_view outline);
+[[nodiscard]] chapter_plan plan_chapters(const nlohmann::json& user_input,
+                                         std::string_view outline);
 
 /// The total word target from word_count (a range takes its upper bound), else `fallback`.
 [[nodiscard]] int target_words(const nlohmann::json& user_input, int fallback = 2000);

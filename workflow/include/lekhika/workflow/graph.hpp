@@ -22,9 +22,13 @@ class workflow_graph {
   /// Index of the node with this id, or npos.
   [[nodiscard]] std::size_t index_of(std::string_view node_id) const;
   /// Direct predecessors of node i, in edge order.
-  [[nodiscard]] const std::vector<std::size_t>& incoming(std::size_t i) const { return incoming_[i]; }
+  [[nodiscard]] const std::vector<std::size_t>& incoming(std::size_t i) const {
+    return incoming_[i];
+  }
   /// Direct successors of node i, in edge order.
-  [[nodiscard]] const std::vector<std::size_t>& outgoing(std::size_t i) const { return outgoing_[i]; }
+  [[nodiscard]] const std::vector<std::size_t>& outgoing(std::size_t i) const {
+    return outgoing_[i];
+  }
   /// A topological order (Kahn, ties by node order); shorter than size() when there is a cycle.
   [[nodiscard]] std::vector<std::size_t> topological_order() const;
   /// Every cycle found, each as the node indices along it (first node not repeated).

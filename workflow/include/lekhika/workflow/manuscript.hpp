@@ -35,6 +35,7 @@ struct chapter_heading {
 /// "Chapter 3: The Gate", "# Chapter 3 - The Gate", "## The Gate" or "**Chapter 3: The Gate**"
 /// becomes the title (without the "Chapter N" prefix) and is removed from the body.
 /// When the text has no heading, `fallback_title` is used and the body is the whole text.
-[[nodiscard]] chapter make_chapter(int number, std::string_view text, std::string_view fallback_title);
+[[nodiscard]] chapter make_chapter(int number, std::string_view text,
+                                   std::string_view fallback_title);
 
 }  // namespace lekhika::workflow

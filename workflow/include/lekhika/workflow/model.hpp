@@ -25,27 +25,28 @@ struct model_choice {
 
 /// One rule of a condition node's `data.conditions[]`.
 struct condition_rule {
-  std::string field;                 ///< user-input key the rule looks at
-  std::string op = "equals";         ///< equals, not_equals, contains, greater_than, less_than, exists
-  nlohmann::json value;              ///< value compared against
-  std::string target;                ///< node taken when the rule passes (`target` or `route`)
-  std::string true_target;           ///< `trueTarget`: taken when the rule passes
-  std::string false_target;          ///< `falseTarget`: taken when the rule fails
+  std::string field;          ///< user-input key the rule looks at
+  std::string op = "equals";  ///< equals, not_equals, contains, greater_than, less_than, exists
+  nlohmann::json value;       ///< value compared against
+  std::string target;         ///< node taken when the rule passes (`target` or `route`)
+  std::string true_target;    ///< `trueTarget`: taken when the rule passes
+  std::string false_target;   ///< `falseTarget`: taken when the rule fails
 };
 
 /// A node after parsing: the fields the engine uses, plus the untouched `data` object.
 struct node {
   std::string id;
   node_type type = node_type::process;
-  std::string role;          ///< resolved role name (see roles.hpp); "" when none applies
+  std::string role;  ///< resolved role name (see roles.hpp); "" when none applies
   role_kind kind = role_kind::generic;
   std::string label;
   std::string system_prompt;  ///< data.systemPrompt, else data.configuration.systemPrompt
   std::string user_prompt;    ///< data.userPrompt, else data.configuration.userPrompt
-  std::vector<model_choice> models;  ///< selectedModels: [0] is the model, the rest the fallback chain
-  std::optional<double> temperature;  ///< data.temperature when given
-  std::optional<int> max_tokens;      ///< data.maxTokens when given
-  int chapter_concurrency = 1;        ///< data.chapterConcurrency, at least 1
+  std::vector<model_choice>
+      models;  ///< selectedModels: [0] is the model, the rest the fallback chain
+  std::optional<double> temperature;        ///< data.temperature when given
+  std::optional<int> max_tokens;            ///< data.maxTokens when given
+  int chapter_concurrency = 1;              ///< data.chapterConcurrency, at least 1
   std::vector<condition_rule> conditions;   ///< condition nodes only
   std::vector<std::string> export_formats;  ///< output nodes: data.exportFormats (+ outputFormat)
   bool approval_required = false;           ///< preview nodes: data.approvalRequired
@@ -76,9 +77,9 @@ enum class request_shape {
 
 /// A parsed `POST /execute` body.
 struct execution_request {
-  std::string execution_id;   ///< as sent; empty when the caller left it out
+  std::string execution_id;  ///< as sent; empty when the caller left it out
   std::string user_id;
-  std::string engine_id;      ///< engineId, else masterEngineId, else userEngineId
+  std::string engine_id;  ///< engineId, else masterEngineId, else userEngineId
   nlohmann::json user_input = nlohmann::json::object();  ///< userInput / inputs (raw, unsanitised)
   nlohmann::json options = nlohmann::json::object();
   bool async_requested = false;  ///< `"async": true` in the body

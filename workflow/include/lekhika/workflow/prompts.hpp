@@ -24,8 +24,8 @@ struct upstream_text {
 struct chapter_call {
   int current = 1;
   int total = 1;
-  std::string title;               ///< planned title, may be empty
-  std::vector<chapter> previous;   ///< chapters already written, in order
+  std::string title;              ///< planned title, may be empty
+  std::vector<chapter> previous;  ///< chapters already written, in order
 };
 
 /// Everything a prompt of one model call may draw on.

@@ -16,8 +16,8 @@ struct failure {
 template <class T>
 class result {
  public:
-  result(T value) : state_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  result(failure error) : state_(std::move(error)) {}     // NOLINT(google-explicit-constructor)
+  result(T value) : state_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
+  result(failure error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
@@ -35,7 +35,8 @@ template <>
 class result<void> {
  public:
   result() = default;
-  result(failure error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  result(failure error)
+      : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }

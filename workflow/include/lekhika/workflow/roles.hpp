@@ -30,8 +30,8 @@ struct role_info {
   bool can_write_content = false;
   bool can_edit_structure = false;
   bool can_proofread = false;
-  int max_tokens = 0;          ///< nominal max tokens (0: no model call)
-  double temperature = 0.0;    ///< nominal temperature
+  int max_tokens = 0;        ///< nominal max tokens (0: no model call)
+  double temperature = 0.0;  ///< nominal temperature
   role_kind kind = role_kind::generic;
 };
 

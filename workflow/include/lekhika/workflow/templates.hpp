@@ -20,6 +20,7 @@ struct rendered_template {
 
 /// Replaces single-brace `{name}` placeholders; `{{name}}` is literal text (kept as written).
 /// A name the lookup does not know renders as "[name not provided]" and is listed in `missing`.
-[[nodiscard]] rendered_template render_template(std::string_view text, const template_lookup& lookup);
+[[nodiscard]] rendered_template render_template(std::string_view text,
+                                                const template_lookup& lookup);
 
 }  // namespace lekhika::workflow

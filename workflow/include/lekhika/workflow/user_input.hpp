@@ -25,7 +25,8 @@ inline constexpr int max_input_depth = 5;
 
 /// Looks `name` up in the (sanitised) input: exact key, lower-case, spaces to underscores,
 /// then the display aliases of original-worker.md §2.10 ("Book Title" -> book_title, ...).
-[[nodiscard]] const nlohmann::json* find_input_value(const nlohmann::json& input, std::string_view name);
+[[nodiscard]] const nlohmann::json* find_input_value(const nlohmann::json& input,
+                                                     std::string_view name);
 
 /// Renders a JSON value as readable text: strings as-is, arrays as comma lists,
 /// objects as "Key: value" lines; never "[object Object]".

@@ -24,9 +24,9 @@ namespace lekhika::testing {
 }  // namespace lekhika::testing
 
 /// Skips the current test when the fixtures folder is absent.
-#define LEKHIKA_REQUIRE_FIXTURES()                                                              \
-  do {                                                                                          \
-    if (!::lekhika::testing::fixtures_dir())                                                    \
-      GTEST_SKIP() << "Lekhika fixtures not found: set LEKHIKA_FIXTURES_DIR to "                \
-                      "shared/fixtures/lekhika";                                                \
+#define LEKHIKA_REQUIRE_FIXTURES()                                               \
+  do {                                                                           \
+    if (!::lekhika::testing::fixtures_dir())                                     \
+      GTEST_SKIP() << "Lekhika fixtures not found: set LEKHIKA_FIXTURES_DIR to " \
+                      "shared/fixtures/lekhika";                                 \
   } while (false)

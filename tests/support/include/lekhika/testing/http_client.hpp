@@ -9,10 +9,10 @@ namespace lekhika::testing {
 
 /// A finished HTTP exchange.
 struct http_response {
-  long status = 0;                                ///< 0 when the transfer failed
+  long status = 0;  ///< 0 when the transfer failed
   std::string body;
-  std::map<std::string, std::string> headers;     ///< lower-case names
-  std::string transport_error;                    ///< curl's message when status == 0
+  std::map<std::string, std::string> headers;  ///< lower-case names
+  std::string transport_error;                 ///< curl's message when status == 0
 };
 
 /// A blocking HTTP/1.1 client over libcurl for tests (one easy handle per call).
@@ -20,7 +20,7 @@ struct http_request {
   std::string method = "GET";
   std::string url;
   std::string body;
-  std::vector<std::string> headers;               ///< "Name: value"
+  std::vector<std::string> headers;  ///< "Name: value"
   std::chrono::milliseconds timeout{30000};
 };
 

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "lekhika/actors/messages.hpp"
+#include "lekhika/actors/settings.hpp"
+#include "lekhika/providers/catalog.hpp"
+
+namespace lekhika::actors {
+
+/// Provider actors by key; built once at start and then only read (safe to share).
+class provider_directory {
+ public:
+  /// Registers the actor serving a provider key.
+  void add(const std::string& key_id, provider_actor actor) { by_key_[key_id] = std::move(actor); }
+  /// Registers the built-in offline provider (serves every handle of type offline).
+  void set_offline(provider_actor actor) { offline_ = std::move(actor); }
+  /// The actor for a resolved provider, or nullopt when this build cannot call it.
+  [[nodiscard]] std::optional<provider_actor> find(const providers::provider_config& config) const;
+  /// Every registered actor (for shutdown).
+  [[nodiscard]] std::vector<provider_actor> all() const;
+
+ private:
+  std::map<std::string, provider_actor> by_key_;
+  std::optional<provider_actor> offline_;
+};
+
+/// What every execution's actors share: settings and the handles of the long-lived actors.
+struct execution_env {
+  engine_settings settings;
+  store_writer_actor writer;
+  std::shared_ptr<const provider_directory> providers;
+};
+
+using execution_env_ptr = std::shared_ptr<const execution_env>;
+
+/// Milliseconds since the Unix epoch, now.
+[[nodiscard]] std::int64_t now_ms();
+
+/// A process-wide unique id for a model call.
+[[nodiscard]] std::uint64_t next_call_id();
+
+}  // namespace lekhika::actors

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <memory>
+
+#include "lekhika/actors/env.hpp"
+#include "lekhika/actors/messages.hpp"
+#include "lekhika/persistence/store.hpp"
+
+namespace lekhika::actors {
+
+/// The registry: admission, queue, tenant fairness, idempotency, cancellation.
+[[nodiscard]] registry_actor spawn_registry(caf::actor_system& system, execution_env_ptr env);
+
+/// The supervisor of one execution; reports execution_ended to `registry`.
+[[nodiscard]] supervisor_actor spawn_supervisor(caf::actor_system& system, execution_plan_ptr plan,
+                                                execution_env_ptr env, registry_actor registry);
+
+/// The writer store actor (on its own thread), owning `store`.
+[[nodiscard]] store_writer_actor spawn_store_writer(caf::actor_system& system,
+                                                    std::shared_ptr<persistence::store> store,
+                                                    engine_settings settings);
+
+/// A reader store actor (on its own thread), owning `store`.
+[[nodiscard]] store_reader_actor spawn_store_reader(caf::actor_system& system,
+                                                    std::shared_ptr<persistence::store> store);
+
+/// The built-in offline provider; each answer takes `latency` (a timer, never a sleep).
+[[nodiscard]] provider_actor spawn_offline_provider(caf::actor_system& system,
+                                                    std::chrono::milliseconds latency);
+
+}  // namespace lekhika::actors

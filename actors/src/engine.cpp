@@ -1,0 +1,109 @@
+#include "lekhika/actors/engine.hpp"
+
+#include <thread>
+
+#include "lekhika/actors/env.hpp"
+#include "lekhika/actors/log.hpp"
+#include "lekhika/actors/spawn.hpp"
+#include "lekhika/persistence/store.hpp"
+
+namespace lekhika::actors {
+
+struct engine::impl {
+  engine_settings settings;
+  providers::provider_catalog catalog;
+  caf::actor_system_config config;
+  std::unique_ptr<caf::actor_system> system;
+  store_writer_actor writer;
+  store_reader_actor reader;
+  registry_actor registry;
+  std::shared_ptr<provider_directory> providers;
+  bool stopped = false;
+};
+
+engine::engine(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
+
+engine::~engine() { stop(); }
+
+result<std::unique_ptr<engine>> engine::start(engine_settings settings,
+                                              providers::provider_catalog catalog) {
+  // Two connections: the writer's (batched transactions) and the reader's (API reads), so a
+  // read never waits behind a write batch.
+  auto writer_store = persistence::open_store(settings.database_url);
+  if (!writer_store) return writer_store.error();
+  if (auto migrated = writer_store.value()->migrate(); !migrated) return migrated.error();
+  auto interrupted = writer_store.value()->interrupt_unfinished(now_ms());
+  if (!interrupted) return interrupted.error();
+  if (interrupted.value() > 0) {
+    log::warn("executions left unfinished by a previous run were marked failed (interrupted)",
+              {{"count", interrupted.value()}});
+  }
+  auto reader_store = persistence::open_store(settings.database_url);
+  if (!reader_store) return reader_store.error();
+
+  auto state = std::make_unique<impl>(
+      impl{std::move(settings), std::move(catalog), {}, nullptr, {}, {}, {}, {}, false});
+  const int threads = state->settings.scheduler_threads > 0
+                          ? state->settings.scheduler_threads
+                          : static_cast<int>(std::max(2U, std::thread::hardware_concurrency()));
+  state->config.set("scheduler.max-threads", threads);
+  state->system = std::make_unique<caf::actor_system>(state->config);
+  auto& sys = *state->system;
+
+  std::shared_ptr<persistence::store> writer_shared = std::move(writer_store).value();
+  std::shared_ptr<persistence::store> reader_shared = std::move(reader_store).value();
+  state->writer = spawn_store_writer(sys, writer_shared, state->settings);
+  state->reader = spawn_store_reader(sys, reader_shared);
+  state->providers = std::make_shared<provider_directory>();
+  state->providers->set_offline(spawn_offline_provider(sys, state->settings.offline_latency));
+
+  auto env = std::make_shared<execution_env>();
+  env->settings = state->settings;
+  env->writer = state->writer;
+  env->providers = state->providers;
+  state->registry = spawn_registry(sys, env);
+  log::info("engine started", {{"worker", state->settings.worker_id},
+                               {"schedulerThreads", threads},
+                               {"maxRunning", state->settings.max_running_executions},
+                               {"tenantMaxRunning", state->settings.tenant_max_running}});
+  return std::unique_ptr<engine>{new engine(std::move(state))};
+}
+
+caf::actor_system& engine::system() noexcept { return *impl_->system; }
+const registry_actor& engine::registry() const noexcept { return impl_->registry; }
+const store_reader_actor& engine::reader() const noexcept { return impl_->reader; }
+const providers::provider_catalog& engine::catalog() const noexcept { return impl_->catalog; }
+const engine_settings& engine::settings() const noexcept { return impl_->settings; }
+
+void engine::drain(std::chrono::milliseconds grace) {
+  if (!impl_ || impl_->stopped) return;
+  caf::scoped_actor self{*impl_->system};
+  // Let running executions finish within the grace period; the rest stay in the store as
+  // unfinished and are marked at the next start.
+  self->request(impl_->registry, std::max(grace, std::chrono::milliseconds{1}), drain_atom::value)
+      .receive([](registry_stats&) {}, [](caf::error&) {});
+}
+
+void engine::shutdown(std::chrono::milliseconds grace) {
+  drain(grace);
+  stop();
+}
+
+void engine::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  {
+    caf::scoped_actor self{*impl_->system};
+    self->send_exit(impl_->registry, caf::exit_reason::user_shutdown);
+    self->request(impl_->writer, std::chrono::seconds{30}, flush_atom::value)
+        .receive([](flush_reply&) {}, [](caf::error&) {});
+    self->send_exit(impl_->writer, caf::exit_reason::user_shutdown);
+    self->send_exit(impl_->reader, caf::exit_reason::user_shutdown);
+    for (auto& provider : impl_->providers->all())
+      self->send_exit(provider, caf::exit_reason::user_shutdown);
+  }
+  impl_->system->await_all_actors_done();
+  log::info("engine stopped");
+}
+
+}  // namespace lekhika::actors

@@ -1,0 +1,536 @@
+#include <deque>
+#include <unordered_map>
+
+#include "lekhika/actors/log.hpp"
+#include "lekhika/actors/spawn.hpp"
+
+namespace lekhika::actors {
+namespace {
+
+/// Longest admission waits for the store to create the row.
+constexpr std::chrono::seconds admission_timeout{30};
+/// Tenants listed in stats (the busiest).
+constexpr std::size_t stats_top_tenants = 20;
+
+enum class phase { admitting, queued, running };
+
+struct pending_submit {
+  caf::typed_response_promise<submit_reply> promise;
+  bool wait_for_end = false;
+};
+
+struct entry {
+  execution_plan_ptr plan;
+  phase state = phase::admitting;
+  supervisor_actor supervisor;
+  std::uint64_t queue_seq = 0;
+  std::vector<pending_submit> admission_waiters;  // submits of this id while the row is created
+  std::vector<caf::typed_response_promise<submit_reply>> end_waiters;
+  std::vector<caf::typed_response_promise<cancel_reply>> cancel_waiters;
+  std::vector<caf::actor> observers;  // subscribed before the supervisor existed
+  bool cancel_after_admission = false;
+  std::string cancel_reason;
+};
+
+/// Per-tenant queue. Cancelled entries are removed lazily (skipped when they reach the front),
+/// so cancelling a queued execution is O(1).
+struct tenant {
+  std::deque<std::string> queue;
+  int running = 0;
+  int queued = 0;
+  std::uint64_t enqueued_total = 0;
+  std::uint64_t left_queue_total = 0;
+  bool in_ring = false;
+};
+
+struct registry_state {
+  static inline const char* name = "execution_registry";
+
+  registry_actor::stateful_pointer<registry_state> self = nullptr;
+  execution_env_ptr env;
+  std::unordered_map<std::string, entry> live;
+  std::unordered_map<std::string, tenant> tenants;
+  std::deque<std::string> ring;  // tenants that have queued work and room to run it
+  std::unordered_map<caf::actor_addr, std::string> by_supervisor;
+  int running = 0;
+  int queued = 0;
+  int admitting = 0;
+  bool draining = false;
+  std::map<std::string, std::int64_t> ended_by_status;
+  std::vector<caf::typed_response_promise<registry_stats>> drain_waiters;
+
+  // ---- admission ------------------------------------------------------------------------------
+
+  caf::result<submit_reply> submit(submit_execution& msg) {
+    const auto& plan = msg.plan;
+    if (auto it = live.find(plan->execution_id); it != live.end()) return attach(it->second, msg);
+    if (draining) return refuse("not_ready", "the worker is shutting down");
+    if (queued + admitting >= env->settings.max_queued_executions) {
+      return refuse("overloaded", "the queue is full (" + std::to_string(queued + admitting) +
+                                      " executions waiting)");
+    }
+    auto promise = self->make_response_promise<submit_reply>();
+    auto& e = live[plan->execution_id];
+    e.plan = plan;
+    if (msg.observer) e.observers.push_back(msg.observer);
+    e.admission_waiters.push_back({promise, msg.wait_for_end});
+    ++admitting;
+
+    create_execution_cmd cmd;
+    cmd.record.id = plan->execution_id;
+    cmd.record.user_id = plan->user_id;
+    cmd.record.engine_id = plan->engine_id;
+    cmd.record.status = "queued";
+    cmd.record.request_json = plan->request_json;
+    cmd.record.request_hash = plan->request_hash;
+    cmd.record.created_at = plan->created_at_ms;
+    cmd.record.last_seq = 1;
+    cmd.first_event = {plan->execution_id,
+                       1,
+                       "execution.queued",
+                       {{"executionId", plan->execution_id}, {"userId", plan->user_id}},
+                       plan->created_at_ms};
+    const std::string id = plan->execution_id;
+    self->request(env->writer, admission_timeout, std::move(cmd))
+        .then([this, id](create_reply& reply) { on_admitted(id, reply); },
+              [this, id](caf::error& err) {
+                create_reply reply;
+                reply.error = failure{"not_ready", "the store did not answer: " + to_string(err)};
+                on_admitted(id, reply);
+              });
+    return promise;
+  }
+
+  static submit_reply refuse(std::string code, std::string message) {
+    submit_reply reply;
+    reply.error = failure{std::move(code), std::move(message)};
+    return reply;
+  }
+
+  caf::result<submit_reply> attach(entry& e, submit_execution& msg) {
+    if (e.plan->request_hash != msg.plan->request_hash) {
+      return refuse("conflict", "executionId '" + e.plan->execution_id +
+                                    "' was already used with a different body");
+    }
+    if (msg.observer) {
+      if (e.state == phase::running) {
+        self->send(e.supervisor, subscribe_events{e.plan->execution_id, msg.observer});
+      } else {
+        e.observers.push_back(msg.observer);
+      }
+    }
+    if (e.state == phase::admitting || msg.wait_for_end) {
+      auto promise = self->make_response_promise<submit_reply>();
+      if (e.state == phase::admitting) {
+        e.admission_waiters.push_back({promise, msg.wait_for_end});
+      } else {
+        e.end_waiters.push_back(promise);
+      }
+      return promise;
+    }
+    submit_reply reply;
+    reply.execution_id = e.plan->execution_id;
+    reply.status = status_of(e);
+    reply.attached = true;
+    return reply;
+  }
+
+  [[nodiscard]] static std::string status_of(const entry& e) {
+    switch (e.state) {
+      case phase::admitting:
+      case phase::queued:
+        return "queued";
+      case phase::running:
+        return e.cancel_after_admission ? "cancelling" : "running";
+    }
+    return "queued";
+  }
+
+  void on_admitted(const std::string& id, create_reply& reply) {
+    auto it = live.find(id);
+    if (it == live.end()) return;
+    --admitting;
+    auto waiters = std::move(it->second.admission_waiters);
+    it->second.admission_waiters.clear();
+    if (reply.error) {
+      log::error("admission failed: store error",
+                 {{"executionId", id}, {"error", reply.error->message}});
+      drop(it);
+      for (auto& w : waiters)
+        w.promise.deliver(refuse("not_ready", "the store is unavailable: " + reply.error->message));
+      return;
+    }
+    if (!reply.created) {
+      // The id was used before this process saw it: answer from what is stored.
+      const auto hash = it->second.plan->request_hash;
+      drop(it);
+      for (auto& w : waiters) {
+        if (reply.existing.request_hash != hash) {
+          w.promise.deliver(refuse(
+              "conflict", "executionId '" + id + "' was already used with a different body"));
+          continue;
+        }
+        submit_reply r;
+        r.execution_id = id;
+        r.status = reply.existing.status;
+        r.attached = true;
+        r.ended_in_store = true;
+        w.promise.deliver(std::move(r));
+      }
+      return;
+    }
+    auto& e = it->second;
+    e.state = phase::queued;
+    enqueue(e);
+    const bool cancel_now = e.cancel_after_admission;
+    for (auto& w : waiters) {
+      if (w.wait_for_end) {
+        e.end_waiters.push_back(w.promise);
+      } else {
+        submit_reply r;
+        r.execution_id = id;
+        r.status = "queued";
+        w.promise.deliver(std::move(r));
+      }
+    }
+    if (cancel_now) {
+      cancel_queued(id, e.cancel_reason);
+      return;
+    }
+    start_next();
+    // An async caller learns "running" when it started at once.
+  }
+
+  void drop(std::unordered_map<std::string, entry>::iterator it) { live.erase(it); }
+
+  // ---- queue and fairness ----------------------------------------------------------------------
+
+  void enqueue(entry& e) {
+    auto& t = tenants[e.plan->user_id];
+    e.queue_seq = ++t.enqueued_total;
+    t.queue.push_back(e.plan->execution_id);
+    ++t.queued;
+    ++queued;
+    make_eligible(e.plan->user_id, t);
+  }
+
+  void make_eligible(const std::string& user, tenant& t) {
+    if (!t.in_ring && t.queued > 0 && t.running < env->settings.tenant_max_running) {
+      t.in_ring = true;
+      ring.push_back(user);
+    }
+  }
+
+  // Round robin over tenants that have queued work and room under TENANT_MAX_RUNNING: O(1)
+  // per start, however many tenants wait.
+  void start_next() {
+    while (!draining && running < env->settings.max_running_executions && !ring.empty()) {
+      const std::string user = ring.front();
+      ring.pop_front();
+      auto& t = tenants[user];
+      t.in_ring = false;
+      std::string id;
+      while (!t.queue.empty()) {
+        auto candidate = std::move(t.queue.front());
+        t.queue.pop_front();
+        auto it = live.find(candidate);
+        if (it != live.end() && it->second.state == phase::queued) {
+          id = std::move(candidate);
+          break;
+        }
+      }
+      if (id.empty()) {
+        if (t.running == 0 && t.queued == 0) tenants.erase(user);
+        continue;
+      }
+      --t.queued;
+      ++t.left_queue_total;
+      --queued;
+      ++t.running;
+      ++running;
+      make_eligible(user, t);
+      launch(live[id]);
+    }
+  }
+
+  void launch(entry& e) {
+    e.state = phase::running;
+    e.supervisor = spawn_supervisor(self->system(), e.plan, env, self);
+    self->monitor(e.supervisor);
+    by_supervisor.emplace(e.supervisor.address(), e.plan->execution_id);
+    for (auto& observer : e.observers)
+      self->send(e.supervisor, subscribe_events{e.plan->execution_id, observer});
+    e.observers.clear();
+    self->send(e.supervisor, start_atom::value);
+  }
+
+  void release_slot(const std::string& user) {
+    auto& t = tenants[user];
+    --t.running;
+    --running;
+    make_eligible(user, t);
+    if (t.running == 0 && t.queued == 0 && !t.in_ring) tenants.erase(user);
+  }
+
+  // ---- endings --------------------------------------------------------------------------------
+
+  void on_ended(execution_ended& msg) {
+    auto it = live.find(msg.execution_id);
+    if (it == live.end()) return;
+    auto e = std::move(it->second);
+    live.erase(it);
+    by_supervisor.erase(e.supervisor.address());
+    ++ended_by_status[msg.final->record.status];
+    release_slot(e.plan->user_id);
+    answer_end(e, msg.final);
+    start_next();
+    check_drained();
+  }
+
+  void answer_end(entry& e, const final_result_ptr& final) {
+    for (auto& w : e.end_waiters) {
+      submit_reply r;
+      r.execution_id = e.plan->execution_id;
+      r.status = final->record.status;
+      r.attached = true;
+      r.final = final;
+      w.deliver(std::move(r));
+    }
+    for (auto& w : e.cancel_waiters) w.deliver(cancel_reply{true, final->record.status, final});
+  }
+
+  void on_supervisor_down(const caf::down_msg& down) {
+    auto sit = by_supervisor.find(down.source);
+    if (sit == by_supervisor.end()) return;
+    const auto id = sit->second;
+    by_supervisor.erase(sit);
+    auto it = live.find(id);
+    if (it == live.end()) return;  // ended normally
+    // The supervisor died without reporting: record the failure so that nobody waits forever.
+    auto e = std::move(it->second);
+    live.erase(it);
+    log::error("execution supervisor stopped unexpectedly",
+               {{"executionId", id}, {"reason", to_string(down.reason)}});
+    auto final = std::make_shared<final_result>();
+    final->record.id = id;
+    final->record.user_id = e.plan->user_id;
+    final->record.engine_id = e.plan->engine_id;
+    final->record.status = "failed";
+    final->record.created_at = e.plan->created_at_ms;
+    final->record.finished_at = now_ms();
+    final->record.error = {{"code", "internal_error"},
+                           {"message", "the execution's supervisor stopped unexpectedly"}};
+    persistence::execution_update update;
+    update.id = id;
+    update.status = "failed";
+    update.finished_at = final->record.finished_at;
+    update.error = final->record.error;
+    self->send(env->writer, persist{{std::move(update)}});
+    ++ended_by_status["failed"];
+    release_slot(e.plan->user_id);
+    answer_end(e, final);
+    start_next();
+    check_drained();
+  }
+
+  // ---- cancellation ----------------------------------------------------------------------------
+
+  caf::result<cancel_reply> cancel(cancel_request& req) {
+    auto it = live.find(req.execution_id);
+    if (it == live.end() || (req.user_id && *req.user_id != it->second.plan->user_id)) {
+      return cancel_reply{false, {}, nullptr};
+    }
+    auto& e = it->second;
+    switch (e.state) {
+      case phase::admitting:
+        e.cancel_after_admission = true;
+        e.cancel_reason = req.reason;
+        if (req.wait_for_end) {
+          auto promise = self->make_response_promise<cancel_reply>();
+          e.cancel_waiters.push_back(promise);
+          return promise;
+        }
+        return cancel_reply{true, "cancelling", nullptr};
+      case phase::queued: {
+        auto final = cancel_queued(req.execution_id, req.reason);
+        return cancel_reply{true, "cancelled", final};
+      }
+      case phase::running:
+        self->send(e.supervisor, cancel_atom::value, req.reason);
+        if (req.wait_for_end) {
+          auto promise = self->make_response_promise<cancel_reply>();
+          e.cancel_waiters.push_back(promise);
+          return promise;
+        }
+        return cancel_reply{true, "cancelling", nullptr};
+    }
+    return cancel_reply{false, {}, nullptr};
+  }
+
+  // A queued execution is cancelled on the spot: it never ran, so there is nothing to stop.
+  final_result_ptr cancel_queued(const std::string& id, const std::string& reason) {
+    auto it = live.find(id);
+    auto e = std::move(it->second);
+    live.erase(it);
+    auto& t = tenants[e.plan->user_id];
+    --t.queued;
+    ++t.left_queue_total;
+    --queued;
+    if (t.running == 0 && t.queued == 0 && !t.in_ring) tenants.erase(e.plan->user_id);
+
+    auto final = std::make_shared<final_result>();
+    auto& r = final->record;
+    r.id = id;
+    r.user_id = e.plan->user_id;
+    r.engine_id = e.plan->engine_id;
+    r.status = "cancelled";
+    r.created_at = e.plan->created_at_ms;
+    r.finished_at = now_ms();
+    r.usage = usage_totals{}.to_json();
+    r.result = {{"nodes", nlohmann::json::object()}, {"book", nullptr}};
+    r.last_seq = 2;
+    persistence::execution_update update;
+    update.id = id;
+    update.status = r.status;
+    update.finished_at = r.finished_at;
+    update.usage = r.usage;
+    update.result = r.result;
+    persistence::event_record event{
+        id,
+        2,
+        "execution.cancelled",
+        {{"executionId", id}, {"status", "cancelled"}, {"reason", reason}},
+        r.finished_at};
+    self->send(env->writer, persist{{std::move(update), event}});
+    for (auto& observer : e.observers) caf::anon_send(observer, execution_event{event});
+    ++ended_by_status["cancelled"];
+    answer_end(e, final);
+    check_drained();
+    return final;
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  caf::result<execution_snapshot> query(const live_query& q) {
+    auto it = live.find(q.execution_id);
+    if (it == live.end() || (q.user_id && *q.user_id != it->second.plan->user_id))
+      return execution_snapshot{};
+    auto& e = it->second;
+    if (e.state == phase::running) {
+      auto promise = self->make_response_promise<execution_snapshot>();
+      self->request(e.supervisor, std::chrono::seconds{10}, snapshot_atom::value)
+          .then([promise](execution_snapshot& snap) mutable { promise.deliver(std::move(snap)); },
+                [promise](caf::error&) mutable {
+                  // Ended meanwhile: the caller reads the store instead.
+                  promise.deliver(execution_snapshot{});
+                });
+      return promise;
+    }
+    execution_snapshot snap;
+    snap.found = true;
+    snap.record.id = e.plan->execution_id;
+    snap.record.user_id = e.plan->user_id;
+    snap.record.engine_id = e.plan->engine_id;
+    snap.record.status = "queued";
+    snap.record.created_at = e.plan->created_at_ms;
+    snap.record.last_seq = 1;
+    for (const auto& n : e.plan->request.flow.nodes) {
+      persistence::node_run_record run;
+      run.execution_id = e.plan->execution_id;
+      run.node_id = n.id;
+      run.status = "pending";
+      snap.nodes.push_back(std::move(run));
+    }
+    if (e.state == phase::queued) {
+      const auto& t = tenants[e.plan->user_id];
+      snap.queue_position = static_cast<int>(std::max<std::int64_t>(
+          1,
+          static_cast<std::int64_t>(e.queue_seq) - static_cast<std::int64_t>(t.left_queue_total)));
+    }
+    return snap;
+  }
+
+  void subscribe(subscribe_events& s) {
+    auto it = live.find(s.execution_id);
+    if (it == live.end()) {
+      caf::anon_send(s.observer, not_live{s.execution_id});
+      return;
+    }
+    if (it->second.state == phase::running) {
+      self->send(it->second.supervisor, std::move(s));
+    } else {
+      it->second.observers.push_back(std::move(s.observer));
+    }
+  }
+
+  [[nodiscard]] registry_stats stats() const {
+    registry_stats s;
+    s.running = running;
+    s.queued = queued;
+    s.admitting = admitting;
+    s.draining = draining;
+    s.ended_by_status = ended_by_status;
+    std::vector<std::pair<int, std::string>> busiest;
+    for (const auto& [user, t] : tenants) {
+      if (t.running > 0) busiest.emplace_back(t.running, user);
+    }
+    const auto top = std::min(busiest.size(), stats_top_tenants);
+    std::partial_sort(busiest.begin(), busiest.begin() + static_cast<std::ptrdiff_t>(top),
+                      busiest.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (std::size_t i = 0; i < top; ++i) s.running_by_tenant[busiest[i].second] = busiest[i].first;
+    return s;
+  }
+
+  // Draining: no new admissions and no new starts; the answer comes once nothing runs.
+  caf::result<registry_stats> drain() {
+    draining = true;
+    if (running == 0) return stats();
+    auto promise = self->make_response_promise<registry_stats>();
+    drain_waiters.push_back(promise);
+    return promise;
+  }
+
+  void check_drained() {
+    if (!draining || running > 0 || drain_waiters.empty()) return;
+    for (auto& w : drain_waiters) w.deliver(stats());
+    drain_waiters.clear();
+  }
+};
+
+registry_actor::behavior_type registry_behavior(
+    registry_actor::stateful_pointer<registry_state> self, execution_env_ptr env) {
+  self->state.self = self;
+  self->state.env = std::move(env);
+  self->set_down_handler([self](caf::down_msg& down) { self->state.on_supervisor_down(down); });
+  // Shutdown: every running execution stops with the registry (its rows stay unfinished).
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    // Everyone still waiting gets an error now, so that no bridge actor waits forever.
+    const auto gone = caf::make_error(caf::sec::request_receiver_down);
+    for (auto& [id, e] : self->state.live) {
+      if (e.supervisor) self->send_exit(e.supervisor, msg.reason);
+      for (auto& w : e.admission_waiters) w.promise.deliver(gone);
+      for (auto& w : e.end_waiters) w.deliver(gone);
+      for (auto& w : e.cancel_waiters) w.deliver(gone);
+    }
+    for (auto& w : self->state.drain_waiters) w.deliver(gone);
+    self->quit(msg.reason);
+  });
+  return {
+      [self](submit_execution& msg) { return self->state.submit(msg); },
+      [self](cancel_request& req) { return self->state.cancel(req); },
+      [self](live_query& q) { return self->state.query(q); },
+      [self](subscribe_events& s) { self->state.subscribe(s); },
+      [self](stats_atom) { return self->state.stats(); },
+      [self](drain_atom) { return self->state.drain(); },
+      [self](execution_ended& msg) { self->state.on_ended(msg); },
+  };
+}
+
+}  // namespace
+
+registry_actor spawn_registry(caf::actor_system& system, execution_env_ptr env) {
+  return system.spawn(registry_behavior, std::move(env));
+}
+
+}  // namespace lekhika::actors
