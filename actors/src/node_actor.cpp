@@ -171,7 +171,10 @@ struct node_state {
     auto decision = workflow::decide_routes(*spec, ids, plan->input);
     if (!successors.empty() && decision.taken.empty()) {
       std::string detail;
+      std::vector<std::string> fields;  // each field once, however many rules read it
       for (const auto& e : decision.evaluations) {
+        if (std::find(fields.begin(), fields.end(), e.field) != fields.end()) continue;
+        fields.push_back(e.field);
         if (!detail.empty()) detail += ", ";
         detail += e.field + " = " +
                   (e.field_value.is_null() ? std::string{"<absent>"} : e.field_value.dump());
