@@ -239,6 +239,11 @@ int run_command(const command_line& cmd, const config& cfg) {
               << record.usage.value("calls", 0) << " model calls\n";
     if (!record.error.is_null())
       std::cerr << "error: " << record.error.value("message", std::string{}) << "\n";
+    if (record.output.is_object()) {
+      for (const auto& w : record.output.value("warnings", nlohmann::json::array())) {
+        if (w.is_string()) std::cerr << "warning: " << w.get<std::string>() << "\n";
+      }
+    }
     for (const auto& path : written) std::cerr << "  wrote " << path << "\n";
   }
   engine.value()->stop();
