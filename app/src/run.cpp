@@ -168,6 +168,8 @@ int run_command(const command_line& cmd, const config& cfg) {
   auto observer = sys.spawn(progress_observer, &view);
   actors::final_result_ptr final;
   std::string failure_message;
+  int failure_code = exit_failed;
+  bool stored_earlier = false;
   {
     interrupt_watch watch{sys, engine.value()->registry(), plan->execution_id};
     caf::scoped_actor self{sys};
@@ -177,21 +179,40 @@ int run_command(const command_line& cmd, const config& cfg) {
             [&](actors::submit_reply& reply) {
               if (reply.error) {
                 failure_message = reply.error->message;
+                failure_code = reply.error->code == "conflict" ? exit_invalid_input : exit_failed;
               } else if (reply.final) {
                 final = reply.final;
               } else {
-                failure_message = "execution " + plan->execution_id + " already ran (status " +
-                                  reply.status + "); use another executionId to run it again";
+                stored_earlier = true;
               }
             },
             [&](caf::error& err) { failure_message = to_string(err); });
+    if (stored_earlier) {
+      // The same body ran before under this executionId: show what was stored, never run twice.
+      say("note: execution " + plan->execution_id + " ran before; showing its stored result");
+      self->request(engine.value()->reader(), std::chrono::seconds{30},
+                    actors::execution_query{plan->execution_id, std::nullopt, true})
+          .receive(
+              [&](actors::execution_view& stored_view) {
+                if (!stored_view.snapshot.found) {
+                  failure_message =
+                      stored_view.error ? stored_view.error->message : "stored execution not found";
+                  return;
+                }
+                auto stored = std::make_shared<actors::final_result>();
+                stored->record = std::move(stored_view.snapshot.record);
+                stored->inline_text = std::move(stored_view.inline_text);
+                final = std::move(stored);
+              },
+              [&](caf::error& err) { failure_message = to_string(err); });
+    }
   }
   caf::anon_send_exit(observer, caf::exit_reason::user_shutdown);
   view.close();
   if (!final) {
     std::cerr << "error: " << failure_message << "\n";
     engine.value()->stop();
-    return exit_failed;
+    return failure_code;
   }
 
   const auto& record = final->record;
