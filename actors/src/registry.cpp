@@ -1,4 +1,5 @@
 #include <deque>
+#include <set>
 #include <unordered_map>
 
 #include "lekhika/actors/log.hpp"
@@ -17,6 +18,7 @@ enum class phase { admitting, queued, running };
 struct pending_submit {
   caf::typed_response_promise<submit_reply> promise;
   bool wait_for_end = false;
+  bool joined = false;  // the id existed when this request came: it attached
 };
 
 struct entry {
@@ -25,7 +27,8 @@ struct entry {
   supervisor_actor supervisor;
   std::uint64_t queue_seq = 0;
   std::vector<pending_submit> admission_waiters;  // submits of this id while the row is created
-  std::vector<caf::typed_response_promise<submit_reply>> end_waiters;
+  std::vector<pending_submit> end_waiters;
+  persistence::event_record first_event;  // execution.queued, for observers once stored
   std::vector<caf::typed_response_promise<cancel_reply>> cancel_waiters;
   std::vector<caf::actor> observers;  // subscribed before the supervisor existed
   bool cancel_after_admission = false;
@@ -33,13 +36,15 @@ struct entry {
 };
 
 /// Per-tenant queue. Cancelled entries are removed lazily (skipped when they reach the front),
-/// so cancelling a queued execution is O(1).
+/// so cancelling a queued execution is O(1); `cancelled` remembers them until then so that queue
+/// positions stay exact.
 struct tenant {
-  std::deque<std::string> queue;
+  std::deque<std::pair<std::uint64_t, std::string>> queue;  // (sequence, execution id)
+  std::set<std::uint64_t> cancelled;  // sequences of cancelled entries still in `queue`
+  std::uint64_t enqueued_total = 0;
+  std::uint64_t popped = 0;  // entries taken off the front so far
   int running = 0;
   int queued = 0;
-  std::uint64_t enqueued_total = 0;
-  std::uint64_t left_queue_total = 0;
   bool in_ring = false;
 };
 
@@ -65,7 +70,10 @@ struct registry_state {
     const auto& plan = msg.plan;
     if (auto it = live.find(plan->execution_id); it != live.end()) return attach(it->second, msg);
     if (draining) return refuse("not_ready", "the worker is shutting down");
-    if (queued + admitting >= env->settings.max_queued_executions) {
+    // Only executions that would have to wait count against MAX_QUEUED_EXECUTIONS: with free
+    // running slots a submission starts at once even when the queue limit is zero.
+    const int free_slots = std::max(0, env->settings.max_running_executions - running);
+    if (queued + admitting - free_slots >= env->settings.max_queued_executions) {
       return refuse("overloaded", "the queue is full (" + std::to_string(queued + admitting) +
                                       " executions waiting)");
     }
@@ -73,7 +81,7 @@ struct registry_state {
     auto& e = live[plan->execution_id];
     e.plan = plan;
     if (msg.observer) e.observers.push_back(msg.observer);
-    e.admission_waiters.push_back({promise, msg.wait_for_end});
+    e.admission_waiters.push_back({promise, msg.wait_for_end, false});
     ++admitting;
 
     create_execution_cmd cmd;
@@ -85,11 +93,13 @@ struct registry_state {
     cmd.record.request_hash = plan->request_hash;
     cmd.record.created_at = plan->created_at_ms;
     cmd.record.last_seq = 1;
-    cmd.first_event = {plan->execution_id,
-                       1,
-                       "execution.queued",
-                       {{"executionId", plan->execution_id}, {"userId", plan->user_id}},
-                       plan->created_at_ms};
+    cmd.first_event = {
+        plan->execution_id,
+        1,
+        "execution.queued",
+        {{"executionId", plan->execution_id}, {"userId", plan->user_id}, {"progress", 0}},
+        plan->created_at_ms};
+    e.first_event = cmd.first_event;
     const std::string id = plan->execution_id;
     self->request(env->writer, admission_timeout, std::move(cmd))
         .then([this, id](create_reply& reply) { on_admitted(id, reply); },
@@ -122,9 +132,9 @@ struct registry_state {
     if (e.state == phase::admitting || msg.wait_for_end) {
       auto promise = self->make_response_promise<submit_reply>();
       if (e.state == phase::admitting) {
-        e.admission_waiters.push_back({promise, msg.wait_for_end});
+        e.admission_waiters.push_back({promise, msg.wait_for_end, true});
       } else {
-        e.end_waiters.push_back(promise);
+        e.end_waiters.push_back({promise, true, true});
       }
       return promise;
     }
@@ -163,6 +173,7 @@ struct registry_state {
     if (!reply.created) {
       // The id was used before this process saw it: answer from what is stored.
       const auto hash = it->second.plan->request_hash;
+      for (const auto& observer : it->second.observers) caf::anon_send(observer, not_live{id});
       drop(it);
       for (auto& w : waiters) {
         if (reply.existing.request_hash != hash) {
@@ -180,25 +191,37 @@ struct registry_state {
       return;
     }
     auto& e = it->second;
+    for (const auto& observer : e.observers)
+      caf::anon_send(observer, execution_event{e.first_event});
     e.state = phase::queued;
     enqueue(e);
-    const bool cancel_now = e.cancel_after_admission;
+    std::vector<pending_submit> answer_now;
     for (auto& w : waiters) {
       if (w.wait_for_end) {
-        e.end_waiters.push_back(w.promise);
+        e.end_waiters.push_back(w);
       } else {
-        submit_reply r;
-        r.execution_id = id;
-        r.status = "queued";
-        w.promise.deliver(std::move(r));
+        answer_now.push_back(w);
       }
     }
-    if (cancel_now) {
-      cancel_queued(id, e.cancel_reason);
+    if (e.cancel_after_admission) {
+      // Cancelled while its row was being created: it never starts.
+      for (auto& w : answer_now) w.promise.deliver(accepted_reply(id, "cancelled", w.joined));
+      cancel_queued(id, e.cancel_reason, std::nullopt);
       return;
     }
+    // Start first, so that an async caller learns "running" when a slot was free.
     start_next();
-    // An async caller learns "running" when it started at once.
+    const auto status = status_of(live.at(id));
+    for (auto& w : answer_now) w.promise.deliver(accepted_reply(id, status, w.joined));
+  }
+
+  static submit_reply accepted_reply(const std::string& id, const std::string& status,
+                                     bool joined) {
+    submit_reply r;
+    r.execution_id = id;
+    r.status = status;
+    r.attached = joined;
+    return r;
   }
 
   void drop(std::unordered_map<std::string, entry>::iterator it) { live.erase(it); }
@@ -208,7 +231,7 @@ struct registry_state {
   void enqueue(entry& e) {
     auto& t = tenants[e.plan->user_id];
     e.queue_seq = ++t.enqueued_total;
-    t.queue.push_back(e.plan->execution_id);
+    t.queue.emplace_back(e.queue_seq, e.plan->execution_id);
     ++t.queued;
     ++queued;
     make_eligible(e.plan->user_id, t);
@@ -231,20 +254,21 @@ struct registry_state {
       t.in_ring = false;
       std::string id;
       while (!t.queue.empty()) {
-        auto candidate = std::move(t.queue.front());
+        auto [seq, candidate] = std::move(t.queue.front());
         t.queue.pop_front();
+        ++t.popped;
         auto it = live.find(candidate);
         if (it != live.end() && it->second.state == phase::queued) {
           id = std::move(candidate);
           break;
         }
+        t.cancelled.erase(seq);
       }
       if (id.empty()) {
         if (t.running == 0 && t.queued == 0) tenants.erase(user);
         continue;
       }
       --t.queued;
-      ++t.left_queue_total;
       --queued;
       ++t.running;
       ++running;
@@ -292,9 +316,9 @@ struct registry_state {
       submit_reply r;
       r.execution_id = e.plan->execution_id;
       r.status = final->record.status;
-      r.attached = true;
+      r.attached = w.joined;
       r.final = final;
-      w.deliver(std::move(r));
+      w.promise.deliver(std::move(r));
     }
     for (auto& w : e.cancel_waiters) w.deliver(cancel_reply{true, final->record.status, final});
   }
@@ -352,8 +376,9 @@ struct registry_state {
         }
         return cancel_reply{true, "cancelling", nullptr};
       case phase::queued: {
-        auto final = cancel_queued(req.execution_id, req.reason);
-        return cancel_reply{true, "cancelled", final};
+        auto promise = self->make_response_promise<cancel_reply>();
+        cancel_queued(req.execution_id, req.reason, promise);
+        return promise;
       }
       case phase::running:
         self->send(e.supervisor, cancel_atom::value, req.reason);
@@ -367,14 +392,16 @@ struct registry_state {
     return cancel_reply{false, {}, nullptr};
   }
 
-  // A queued execution is cancelled on the spot: it never ran, so there is nothing to stop.
-  final_result_ptr cancel_queued(const std::string& id, const std::string& reason) {
+  // A queued execution is cancelled on the spot: it never ran, so there is nothing to stop. The
+  // callers are answered once the store has the final state.
+  void cancel_queued(const std::string& id, const std::string& reason,
+                     std::optional<caf::typed_response_promise<cancel_reply>> promise) {
     auto it = live.find(id);
     auto e = std::move(it->second);
     live.erase(it);
     auto& t = tenants[e.plan->user_id];
     --t.queued;
-    ++t.left_queue_total;
+    t.cancelled.insert(e.queue_seq);
     --queued;
     if (t.running == 0 && t.queued == 0 && !t.in_ring) tenants.erase(e.plan->user_id);
 
@@ -395,18 +422,27 @@ struct registry_state {
     update.finished_at = r.finished_at;
     update.usage = r.usage;
     update.result = r.result;
-    persistence::event_record event{
-        id,
-        2,
-        "execution.cancelled",
-        {{"executionId", id}, {"status", "cancelled"}, {"reason", reason}},
-        r.finished_at};
+    persistence::event_record event{id,
+                                    2,
+                                    "execution.cancelled",
+                                    {{"executionId", id},
+                                     {"status", "cancelled"},
+                                     {"reason", reason},
+                                     {"progress", 0},
+                                     {"usage", r.usage}},
+                                    r.finished_at};
     self->send(env->writer, persist{{std::move(update), event}});
     for (auto& observer : e.observers) caf::anon_send(observer, execution_event{event});
     ++ended_by_status["cancelled"];
-    answer_end(e, final);
     check_drained();
-    return final;
+    auto waiting = std::make_shared<entry>(std::move(e));
+    auto answer = [this, waiting, final, promise]() mutable {
+      if (promise) promise->deliver(cancel_reply{true, "cancelled", final});
+      answer_end(*waiting, final);
+    };
+    self->request(env->writer, std::chrono::seconds{30}, flush_atom::value)
+        .then([answer](flush_reply&) mutable { answer(); },
+              [answer](caf::error&) mutable { answer(); });
   }
 
   // ---- reads ----------------------------------------------------------------------------------
@@ -443,9 +479,10 @@ struct registry_state {
     }
     if (e.state == phase::queued) {
       const auto& t = tenants[e.plan->user_id];
-      snap.queue_position = static_cast<int>(std::max<std::int64_t>(
-          1,
-          static_cast<std::int64_t>(e.queue_seq) - static_cast<std::int64_t>(t.left_queue_total)));
+      const auto ahead = static_cast<std::int64_t>(e.queue_seq - t.popped) - 1;
+      const auto ahead_cancelled =
+          std::distance(t.cancelled.begin(), t.cancelled.lower_bound(e.queue_seq));
+      snap.queue_position = static_cast<int>(ahead - ahead_cancelled + 1);
     }
     return snap;
   }
@@ -510,7 +547,7 @@ registry_actor::behavior_type registry_behavior(
     for (auto& [id, e] : self->state.live) {
       if (e.supervisor) self->send_exit(e.supervisor, msg.reason);
       for (auto& w : e.admission_waiters) w.promise.deliver(gone);
-      for (auto& w : e.end_waiters) w.deliver(gone);
+      for (auto& w : e.end_waiters) w.promise.deliver(gone);
       for (auto& w : e.cancel_waiters) w.deliver(gone);
     }
     for (auto& w : self->state.drain_waiters) w.deliver(gone);
