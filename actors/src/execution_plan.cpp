@@ -36,18 +36,23 @@ std::variant<execution_plan_ptr, admission_error> make_plan(
   if (!body.is_object())
     return admission_error{"invalid_json", "the request body must be a JSON object", {}};
   auto parsed = workflow::parse_execution_request(body);
-  if (!parsed.problems.empty() || !parsed.request) {
+  if (!parsed.request) {
     return admission_error{"validation_failed", "the request is not a runnable workflow",
                            std::move(parsed.problems)};
   }
   workflow::execution_request request = std::move(*parsed.request);
   if (options.force_offline) force_offline_models(request.flow);
 
+  // Graph and model checks run even when the request fields had problems, so that the caller
+  // learns every problem of the body at once.
   auto report = workflow::validate_request(
       request, [&catalog](const workflow::model_choice& choice) { return catalog.check(choice); });
-  if (!report.ok()) {
-    return admission_error{"validation_failed", "the workflow is not runnable",
-                           std::move(report.problems)};
+  auto problems = std::move(parsed.problems);
+  problems.insert(problems.end(), std::make_move_iterator(report.problems.begin()),
+                  std::make_move_iterator(report.problems.end()));
+  if (!problems.empty()) {
+    return admission_error{"validation_failed", "the request is not a runnable workflow",
+                           std::move(problems)};
   }
 
   auto plan = std::make_shared<execution_plan>();

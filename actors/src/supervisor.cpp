@@ -41,6 +41,7 @@ struct supervisor_state {
   bool stopping = false;  // the remaining nodes are being cancelled
   bool cancel_requested = false;
   bool finalizing = false;
+  final_result_ptr final_;  // set once finalize() has built the terminal record
   std::vector<caf::actor> observers;
 
   [[nodiscard]] std::size_t size() const { return plan->request.flow.nodes.size(); }
@@ -377,6 +378,7 @@ struct supervisor_state {
 
     // Answer the waiters only once the final state is durable.
     final_result_ptr shared = std::move(final);
+    final_ = shared;
     self->request(env->writer, final_flush_timeout, flush_atom::value)
         .then(
             [this, shared](flush_reply& reply) {
@@ -401,6 +403,12 @@ struct supervisor_state {
   [[nodiscard]] execution_snapshot snapshot() const {
     execution_snapshot snap;
     snap.found = true;
+    snap.nodes = runs;
+    if (final_) {
+      // Ending: the terminal status is only ever shown together with its result.
+      snap.record = final_->record;
+      return snap;
+    }
     auto& r = snap.record;
     r.id = plan->execution_id;
     r.user_id = plan->user_id;
@@ -413,7 +421,6 @@ struct supervisor_state {
     r.last_seq = seq;
     if (error)
       r.error = {{"code", error->code}, {"message", error->message}, {"nodeId", error_node}};
-    snap.nodes = runs;
     return snap;
   }
 };

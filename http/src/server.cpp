@@ -66,8 +66,10 @@ void send(const request_handle& req, const http_answer& answer) {
   response.done();
 }
 
-responder respond_to(request_handle req) {
-  return [req = std::move(req)](http_answer answer) { send(req, answer); };
+// Copies the handle: callers may read the request in the same call's other arguments, whose
+// evaluation order C++ leaves open.
+responder respond_to(const request_handle& req) {
+  return [req](http_answer answer) { send(req, answer); };
 }
 
 // Constant time in the length of the expected secret, so that timing does not reveal a prefix.
@@ -163,7 +165,7 @@ struct http_server::impl {
     const bool async =
         prefer.find("respond-async") != std::string::npos || query_flag(req, "async");
     auto body = std::make_shared<const std::string>(req->body());
-    bridge_execute(*engine, std::move(body), async, respond_to(std::move(req)));
+    bridge_execute(*engine, std::move(body), async, respond_to(req));
   }
 
   void cancel(request_handle req, std::string id) {
@@ -181,7 +183,7 @@ struct http_server::impl {
         user_id = it->get<std::string>();
     }
     bridge_cancel(*engine, std::move(id), std::move(user_id), std::move(reason),
-                  query_flag(req, "wait"), query_flag(req, "strict"), respond_to(std::move(req)));
+                  query_flag(req, "wait"), query_flag(req, "strict"), respond_to(req));
   }
 
   void list(request_handle req) {
@@ -199,7 +201,7 @@ struct http_server::impl {
         return send(req, error_answer("bad_request", "limit must be a number from 1 to 500"));
       }
     }
-    bridge_list(*engine, std::move(filter), respond_to(std::move(req)));
+    bridge_list(*engine, std::move(filter), respond_to(req));
   }
 
   void health(const request_handle& req) const {
@@ -223,7 +225,7 @@ struct http_server::impl {
       return restinio::request_accepted();
     });
     router->http_get("/ready", guarded([this](request_handle req, route_params) {
-                       bridge_ready(*engine, respond_to(std::move(req)));
+                       bridge_ready(*engine, respond_to(req));
                      }));
     router->http_post(
         "/execute", guarded([this](request_handle req, route_params) { execute(std::move(req)); }));
@@ -233,7 +235,7 @@ struct http_server::impl {
                        bridge_get_execution(
                            *engine, std::string{params["id"]}, query_param(req, "userId"),
                            query_param(req, "include") == std::optional<std::string>{"content"},
-                           respond_to(std::move(req)));
+                           respond_to(req));
                      }));
     router->http_post("/executions/:id/cancel",
                       guarded([this](request_handle req, route_params params) {
@@ -242,7 +244,7 @@ struct http_server::impl {
     router->http_get(
         "/executions/:id/artifacts/:fmt", guarded([this](request_handle req, route_params params) {
           bridge_artifact(*engine, std::string{params["id"]}, query_param(req, "userId"),
-                          std::string{params["fmt"]}, respond_to(std::move(req)));
+                          std::string{params["fmt"]}, respond_to(req));
         }));
     // Compatibility routes of the existing Lekhika Edge Functions (api.md §2.7).
     router->http_post("/stop/:id", guarded([this](request_handle req, route_params params) {
@@ -250,13 +252,17 @@ struct http_server::impl {
                       }));
     router->http_get("/status/:id", guarded([this](request_handle req, route_params params) {
                        bridge_get_execution(*engine, std::string{params["id"]},
-                                            query_param(req, "userId"), false,
-                                            respond_to(std::move(req)));
+                                            query_param(req, "userId"), false, respond_to(req));
                      }));
-    router->non_matched_request_handler([](request_handle req) {
-      send(req,
-           error_answer("not_found", "no route for " + std::string{req->header().method().c_str()} +
-                                         " " + std::string{req->header().path()}));
+    // Unknown routes answer like known ones: 401 without the secret, then 404.
+    router->non_matched_request_handler([this](request_handle req) {
+      if (!authorized(req)) {
+        send(req, error_answer("unauthorized", "missing or wrong X-Internal-Auth"));
+      } else {
+        send(req, error_answer("not_found", "no route for " +
+                                                std::string{req->header().method().c_str()} + " " +
+                                                std::string{req->header().path()}));
+      }
       return restinio::request_accepted();
     });
     return router;
@@ -273,11 +279,11 @@ result<std::unique_ptr<http_server>> http_server::start(const server_settings& s
   state->settings = settings;
   state->engine = &engine;
   auto* raw = state.get();
-  // RESTinio drops a message whose body exceeds its limit without answering; keep its limit
-  // well above MAX_BODY_BYTES so that callers get a proper 413 from the handler.
+  // RESTinio drops a message whose body exceeds its own limit without answering. Its limit sits
+  // 64 MiB above MAX_BODY_BYTES so that callers get a proper 413 from the handler; only bodies
+  // beyond that see the connection closed.
   const std::uint64_t hard_limit =
-      std::max<std::uint64_t>(2 * static_cast<std::uint64_t>(settings.max_body_bytes),
-                              settings.max_body_bytes + (1U << 20U));
+      static_cast<std::uint64_t>(settings.max_body_bytes) + (std::uint64_t{64} << 20U);
   try {
     auto server = restinio::run_async(
         restinio::own_io_context(),
