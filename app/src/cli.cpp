@@ -1,9 +1,10 @@
 #include "lekhika/app/cli.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <set>
 #include <sstream>
 
 #include "commands.hpp"
@@ -31,40 +32,45 @@ run exits 0 when the book is completed, 1 when it failed, 2 on invalid input, 13
 )";
 
 // Switches that belong to a command rather than to the configuration.
-const std::set<std::string, std::less<>> command_switches{"insecure-dev", "offline", "json"};
-const std::set<std::string, std::less<>> command_options{"out", "formats"};
+constexpr std::array<std::string_view, 3> command_switches{"insecure-dev", "offline", "json"};
+constexpr std::array<std::string_view, 2> command_options{"out", "formats"};
 
 // The configuration variables a flag may set (api.md §1).
-const std::set<std::string, std::less<>> known_variables{"INTERNAL_API_SECRET",
-                                                         "HOST",
-                                                         "PORT",
-                                                         "DATABASE_URL",
-                                                         "SUPABASE_DB_URL",
-                                                         "ARTIFACT_DIR",
-                                                         "MAX_RUNNING_EXECUTIONS",
-                                                         "MAX_QUEUED_EXECUTIONS",
-                                                         "TENANT_MAX_RUNNING",
-                                                         "EXECUTION_TIMEOUT_S",
-                                                         "MAX_BODY_BYTES",
-                                                         "OPENAI_API_KEY",
-                                                         "OPENAI_BASE_URL",
-                                                         "ANTHROPIC_API_KEY",
-                                                         "ANTHROPIC_BASE_URL",
-                                                         "GEMINI_API_KEY",
-                                                         "GEMINI_BASE_URL",
-                                                         "MISTRAL_API_KEY",
-                                                         "MISTRAL_BASE_URL",
-                                                         "XAI_API_KEY",
-                                                         "XAI_BASE_URL",
-                                                         "PERPLEXITY_API_KEY",
-                                                         "PERPLEXITY_BASE_URL",
-                                                         "OPENROUTER_API_KEY",
-                                                         "OPENROUTER_BASE_URL",
-                                                         "OLLAMA_BASE_URL",
-                                                         "LEKHIKA_PROVIDERS_FILE",
-                                                         "LEKHIKA_OFFLINE_LATENCY_MS",
-                                                         "LOG_FORMAT",
-                                                         "LOG_LEVEL"};
+constexpr std::array<std::string_view, 30> known_variables{"INTERNAL_API_SECRET",
+                                                           "HOST",
+                                                           "PORT",
+                                                           "DATABASE_URL",
+                                                           "SUPABASE_DB_URL",
+                                                           "ARTIFACT_DIR",
+                                                           "MAX_RUNNING_EXECUTIONS",
+                                                           "MAX_QUEUED_EXECUTIONS",
+                                                           "TENANT_MAX_RUNNING",
+                                                           "EXECUTION_TIMEOUT_S",
+                                                           "MAX_BODY_BYTES",
+                                                           "OPENAI_API_KEY",
+                                                           "OPENAI_BASE_URL",
+                                                           "ANTHROPIC_API_KEY",
+                                                           "ANTHROPIC_BASE_URL",
+                                                           "GEMINI_API_KEY",
+                                                           "GEMINI_BASE_URL",
+                                                           "MISTRAL_API_KEY",
+                                                           "MISTRAL_BASE_URL",
+                                                           "XAI_API_KEY",
+                                                           "XAI_BASE_URL",
+                                                           "PERPLEXITY_API_KEY",
+                                                           "PERPLEXITY_BASE_URL",
+                                                           "OPENROUTER_API_KEY",
+                                                           "OPENROUTER_BASE_URL",
+                                                           "OLLAMA_BASE_URL",
+                                                           "LEKHIKA_PROVIDERS_FILE",
+                                                           "LEKHIKA_OFFLINE_LATENCY_MS",
+                                                           "LOG_FORMAT",
+                                                           "LOG_LEVEL"};
+
+template <std::size_t N>
+bool contains(const std::array<std::string_view, N>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
 
 std::optional<command_line> parse_args(const std::vector<std::string>& args, std::string* error) {
   command_line cmd;
@@ -88,7 +94,7 @@ std::optional<command_line> parse_args(const std::vector<std::string>& args, std
       cmd.command = "--" + name;
       continue;
     }
-    if (command_switches.contains(name)) {
+    if (contains(command_switches, name)) {
       cmd.options[name] = value.value_or("");
       continue;
     }
@@ -99,12 +105,12 @@ std::optional<command_line> parse_args(const std::vector<std::string>& args, std
       }
       value = args[++i];
     }
-    if (command_options.contains(name)) {
+    if (contains(command_options, name)) {
       cmd.options[name] = *value;
       continue;
     }
     const auto variable = flag_to_variable(name);
-    if (!known_variables.contains(variable)) {
+    if (!contains(known_variables, variable)) {
       *error = "unknown option --" + name + " (see --help)";
       return std::nullopt;
     }

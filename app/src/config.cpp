@@ -85,7 +85,9 @@ config_source::config_source(std::map<std::string, std::string> flags, std::stri
 std::optional<std::string> config_source::get(std::string_view name) const {
   const std::string key{name};
   if (auto it = flags_.find(key); it != flags_.end() && !it->second.empty()) return it->second;
-  if (const char* env = std::getenv(key.c_str()); env != nullptr && *env != '\0')
+  // Configuration is read at start, before any thread exists.
+  if (const char* env = std::getenv(key.c_str());  // NOLINT(concurrency-mt-unsafe)
+      env != nullptr && *env != '\0')
     return std::string{env};
   if (auto it = dotenv_.find(key); it != dotenv_.end() && !it->second.empty()) return it->second;
   return std::nullopt;

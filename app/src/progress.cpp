@@ -74,7 +74,8 @@ void progress_view::draw_bar() {
   std::string doing;
   for (const auto& [node, what] : running_) {
     if (!doing.empty()) doing += ", ";
-    doing += node + (what.empty() ? "" : " " + what);
+    doing += node;
+    if (!what.empty()) doing += " " + what;
   }
   if (doing.empty()) doing = activity_;
   if (doing.size() > 60) doing = doing.substr(0, 57) + "...";

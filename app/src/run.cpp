@@ -224,7 +224,8 @@ int run_command(const command_line& cmd, const config& cfg) {
     std::error_code ec;
     std::filesystem::create_directories(out_dir, ec);
     caf::scoped_actor self{sys};
-    for (const auto& [format, entry] : record.output["formats"].items()) {
+    for (const auto& item : record.output["formats"].items()) {
+      const std::string& format = item.key();
       self->request(engine.value()->reader(), std::chrono::seconds{30},
                     actors::artifact_query{plan->execution_id, std::nullopt, format})
           .receive(

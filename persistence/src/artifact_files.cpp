@@ -86,8 +86,8 @@ class temp_file_guard {
 }
 
 [[nodiscard]] failure io_failure(std::string_view what, const fs::path& path, int error) {
-  return failure{"store_unavailable",
-                 std::string(what) + " '" + path.string() + "': " + std::strerror(error)};
+  return failure{"store_unavailable", std::string(what) + " '" + path.string() +
+                                          "': " + std::system_category().message(error)};
 }
 
 [[nodiscard]] bool write_all(int fd, std::string_view bytes) {
@@ -189,7 +189,7 @@ result<std::string> read_artifact_file(const artifact_record& artifact) {
     if (::fstat(fd.get(), &info) == 0 && info.st_size > 0) {
       content.reserve(static_cast<std::size_t>(info.st_size));
     }
-    std::array<char, 64 * 1024> buffer{};
+    std::array<char, std::size_t{64} * 1024> buffer{};
     for (;;) {
       const ssize_t got = ::read(fd.get(), buffer.data(), buffer.size());
       if (got < 0) {

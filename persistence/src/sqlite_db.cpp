@@ -9,8 +9,11 @@ namespace {
 
 // SQLITE_TRANSIENT is an old-style cast inside a macro; spelling it once here keeps the
 // warning flags clean. It tells SQLite to copy bound text, so callers may pass temporaries.
+// This is what SQLITE_TRANSIENT expands to.
+// NOLINTBEGIN(performance-no-int-to-ptr)
 const sqlite3_destructor_type copy_bound_text =
     reinterpret_cast<sqlite3_destructor_type>(static_cast<std::intptr_t>(-1));
+// NOLINTEND(performance-no-int-to-ptr)
 
 [[noreturn]] void throw_sqlite(sqlite3* db, int code, std::string_view during) {
   std::string message(during);

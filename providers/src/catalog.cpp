@@ -143,7 +143,9 @@ result<provider_catalog> provider_catalog::build(const env_lookup& env,
     return failure{"invalid_providers_file",
                    "providers file must be a JSON object of handle -> settings"};
   }
-  for (const auto& [handle, entry] : entries.items()) {
+  for (const auto& item : entries.items()) {
+    const std::string& handle = item.key();
+    const nlohmann::json& entry = item.value();
     auto fail = [&handle](const std::string& why) {
       return failure{"invalid_providers_file", "providers file entry '" + handle + "': " + why};
     };
