@@ -7,10 +7,10 @@ constexpr int bar_width = 28;
 
 std::string elapsed_text(std::chrono::steady_clock::duration d) {
   const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%02lld:%02lld", static_cast<long long>(s / 60),
-                static_cast<long long>(s % 60));
-  return buffer;
+  const auto minutes = std::to_string(s / 60);
+  const auto seconds = std::to_string(s % 60);
+  return (minutes.size() < 2 ? "0" + minutes : minutes) + ":" +
+         (seconds.size() < 2 ? "0" + seconds : seconds);
 }
 
 }  // namespace
