@@ -56,6 +56,14 @@ void answer_from_store(caf::event_based_actor* self, actors::engine& engine, con
           [respond](caf::error& err) { respond(actor_error_answer(err)); });
 }
 
+// Runs `work(self)` in a new short-lived actor. The work travels as a spawn argument: CAF 0.17
+// binds a reference to a null pointer when a function-based actor is spawned without arguments
+// (UBSan reports it), so no bridge is spawned that way.
+template <class Work>
+void spawn_bridge(actors::engine& engine, Work work) {
+  engine.system().spawn([](caf::event_based_actor* self, Work w) { w(self); }, std::move(work));
+}
+
 std::optional<std::string> parse_error_of(const std::string& body, nlohmann::json& parsed) {
   try {
     parsed = nlohmann::json::parse(body);
@@ -69,8 +77,8 @@ std::optional<std::string> parse_error_of(const std::string& body, nlohmann::jso
 
 void bridge_execute(actors::engine& engine, std::shared_ptr<const std::string> body,
                     bool async_requested, responder respond) {
-  engine.system().spawn([&engine, body = std::move(body), async_requested,
-                         respond = std::move(respond)](caf::event_based_actor* self) {
+  spawn_bridge(engine, [&engine, body = std::move(body), async_requested,
+                        respond = std::move(respond)](caf::event_based_actor* self) {
     nlohmann::json parsed;
     if (auto error = parse_error_of(*body, parsed))
       return respond(error_answer("invalid_json", *error));
@@ -111,8 +119,8 @@ void bridge_execute(actors::engine& engine, std::shared_ptr<const std::string> b
 void bridge_get_execution(actors::engine& engine, std::string execution_id,
                           std::optional<std::string> user_id, bool with_content,
                           responder respond) {
-  engine.system().spawn([&engine, id = std::move(execution_id), user_id = std::move(user_id),
-                         with_content, respond = std::move(respond)](caf::event_based_actor* self) {
+  spawn_bridge(engine, [&engine, id = std::move(execution_id), user_id = std::move(user_id),
+                        with_content, respond = std::move(respond)](caf::event_based_actor* self) {
     self->request(engine.registry(), read_timeout, actors::live_query{id, user_id})
         .then(
             [self, &engine, id, user_id, with_content, respond](actors::execution_snapshot& live) {
@@ -135,8 +143,8 @@ void bridge_get_execution(actors::engine& engine, std::string execution_id,
 }
 
 void bridge_list(actors::engine& engine, persistence::execution_filter filter, responder respond) {
-  engine.system().spawn([&engine, filter = std::move(filter),
-                         respond = std::move(respond)](caf::event_based_actor* self) {
+  spawn_bridge(engine, [&engine, filter = std::move(filter),
+                        respond = std::move(respond)](caf::event_based_actor* self) {
     self->request(engine.reader(), read_timeout, actors::list_query{filter})
         .then(
             [respond](actors::list_reply& reply) {
@@ -154,9 +162,9 @@ void bridge_list(actors::engine& engine, persistence::execution_filter filter, r
 void bridge_cancel(actors::engine& engine, std::string execution_id,
                    std::optional<std::string> user_id, std::string reason, bool wait_for_end,
                    bool strict, responder respond) {
-  engine.system().spawn([&engine, id = std::move(execution_id), user_id = std::move(user_id),
-                         reason = std::move(reason), wait_for_end, strict,
-                         respond = std::move(respond)](caf::event_based_actor* self) {
+  spawn_bridge(engine, [&engine, id = std::move(execution_id), user_id = std::move(user_id),
+                        reason = std::move(reason), wait_for_end, strict,
+                        respond = std::move(respond)](caf::event_based_actor* self) {
     auto timeout = wait_for_end ? caf::infinite : caf::duration{read_timeout};
     self->request(engine.registry(), timeout,
                   actors::cancel_request{id, user_id, reason, wait_for_end})
@@ -192,9 +200,9 @@ void bridge_cancel(actors::engine& engine, std::string execution_id,
 
 void bridge_artifact(actors::engine& engine, std::string execution_id,
                      std::optional<std::string> user_id, std::string format, responder respond) {
-  engine.system().spawn([&engine, id = std::move(execution_id), user_id = std::move(user_id),
-                         format = std::move(format),
-                         respond = std::move(respond)](caf::event_based_actor* self) {
+  spawn_bridge(engine, [&engine, id = std::move(execution_id), user_id = std::move(user_id),
+                        format = std::move(format),
+                        respond = std::move(respond)](caf::event_based_actor* self) {
     self->request(engine.reader(), read_timeout, actors::artifact_query{id, user_id, format})
         .then(
             [respond, id, format](actors::artifact_bytes& reply) {
@@ -216,7 +224,7 @@ void bridge_artifact(actors::engine& engine, std::string execution_id,
 }
 
 void bridge_ready(actors::engine& engine, responder respond) {
-  engine.system().spawn([&engine, respond = std::move(respond)](caf::event_based_actor* self) {
+  spawn_bridge(engine, [&engine, respond = std::move(respond)](caf::event_based_actor* self) {
     self->request(engine.reader(), std::chrono::seconds{5}, actors::ping_atom::value)
         .then(
             [self, &engine, respond](bool store_ok) {
