@@ -213,4 +213,19 @@ std::optional<std::string> provider_catalog::check(const workflow::model_choice&
   return std::nullopt;
 }
 
+std::vector<provider_config> provider_catalog::configured() const {
+  std::vector<provider_config> out;
+  for (const auto& [handle, config] : from_file_) {
+    if (config.type == provider_type::offline) continue;
+    if (needs_key(config.type) && config.api_key.empty()) continue;
+    out.push_back(config);
+  }
+  for (const auto& [type, config] : from_env_) {
+    if (type == provider_type::offline) continue;
+    if (needs_key(type) && config.api_key.empty()) continue;
+    out.push_back(config);
+  }
+  return out;
+}
+
 }  // namespace lekhika::providers

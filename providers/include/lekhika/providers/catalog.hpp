@@ -66,6 +66,10 @@ class provider_catalog {
   /// A workflow::model_checker: nullopt when the choice can be used, else the reason.
   [[nodiscard]] std::optional<std::string> check(const workflow::model_choice& choice) const;
 
+  /// Every network provider key that can be called (entries of the providers file with a key,
+  /// providers whose environment key is set, and Ollama, which needs none): one actor each.
+  [[nodiscard]] std::vector<provider_config> configured() const;
+
  private:
   std::map<std::string, provider_config, std::less<>> from_file_;
   std::map<provider_type, provider_config> from_env_;
