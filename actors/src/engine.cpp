@@ -18,6 +18,7 @@ struct engine::impl {
   store_reader_actor reader;
   registry_actor registry;
   std::shared_ptr<provider_directory> providers;
+  std::shared_ptr<providers::curl_multi_transport> transport;
   bool stopped = false;
 };
 
@@ -41,8 +42,9 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
   auto reader_store = persistence::open_store(settings.database_url);
   if (!reader_store) return reader_store.error();
 
-  auto state = std::make_unique<impl>(
-      impl{std::move(settings), std::move(catalog), {}, nullptr, {}, {}, {}, {}, false});
+  auto state = std::make_unique<impl>();
+  state->settings = std::move(settings);
+  state->catalog = std::move(catalog);
   const int threads = state->settings.scheduler_threads > 0
                           ? state->settings.scheduler_threads
                           : static_cast<int>(std::max(2U, std::thread::hardware_concurrency()));
@@ -56,6 +58,21 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
   state->reader = spawn_store_reader(sys, reader_shared);
   state->providers = std::make_shared<provider_directory>();
   state->providers->set_offline(spawn_offline_provider(sys, state->settings.offline_latency));
+  // One transport (one curl multi loop) for every network key; one actor per key.
+  auto network = state->catalog.configured();
+  if (!network.empty()) {
+    auto pricing =
+        state->settings.pricing
+            ? state->settings.pricing
+            : std::make_shared<const providers::pricing_table>(providers::pricing_table::builtin());
+    state->transport = std::make_shared<providers::curl_multi_transport>();
+    for (auto& config : network) {
+      const auto key_id = config.key_id;
+      state->providers->add(key_id,
+                            spawn_network_provider(sys, std::move(config), state->settings.calls,
+                                                   state->transport, pricing, state->writer));
+    }
+  }
 
   auto env = std::make_shared<execution_env>();
   env->settings = state->settings;

@@ -18,6 +18,11 @@ using workflow::role_kind;
 
 /// How much of each earlier chapter a chapter prompt may quote (it only uses summaries).
 constexpr std::size_t previous_chapter_excerpt = 600;
+/// Longest a cancelling node waits for a provider to confirm an abort.
+constexpr std::chrono::seconds abort_timeout{5};
+
+/// What a node does with an answer: the completion and what the call consumed in all.
+using answer_handler = std::function<void(const providers::completion&, const usage_totals&)>;
 
 struct node_state {
   static inline const char* name = "node";
@@ -227,14 +232,15 @@ struct node_state {
              "for review"});
       }
     }
-    call_model(std::move(request), 0, [this](const providers::completion& answer) {
-      auto out = passthrough_output();
-      out->text = answer.text;
-      if (spec->kind == role_kind::structural) {
-        out->plan = std::make_shared<const outline>(outline{spec->id, answer.text});
-      }
-      finish_completed(std::move(out));
-    });
+    call_model(std::move(request), 0,
+               [this](const providers::completion& answer, const usage_totals&) {
+                 auto out = passthrough_output();
+                 out->text = answer.text;
+                 if (spec->kind == role_kind::structural) {
+                   out->plan = std::make_shared<const outline>(outline{spec->id, answer.text});
+                 }
+                 finish_completed(std::move(out));
+               });
   }
 
   void run_writer() {
@@ -264,11 +270,12 @@ struct node_state {
     add_warnings(built.warnings);
     auto request = base_request(std::move(built));
     request.purpose = providers::call_purpose::revision;
-    call_model(std::move(request), 0, [this](const providers::completion& answer) {
-      auto out = passthrough_output();
-      out->text = answer.text;
-      finish_completed(std::move(out));
-    });
+    call_model(std::move(request), 0,
+               [this](const providers::completion& answer, const usage_totals&) {
+                 auto out = passthrough_output();
+                 out->text = answer.text;
+                 finish_completed(std::move(out));
+               });
   }
 
   // ---- chapter loops ---------------------------------------------------------------------------
@@ -321,15 +328,17 @@ struct node_state {
     request.chapter_title = title;
     request.target_words = std::max(300, workflow::target_words(plan->input) / chapters_total);
     call_model(std::move(request), 0,
-               [this, number](const providers::completion& answer) { on_chapter(number, answer); });
+               [this, number](const providers::completion& answer, const usage_totals& spent) {
+                 on_chapter(number, answer, spent);
+               });
   }
 
-  void on_chapter(int number, const providers::completion& answer) {
+  void on_chapter(int number, const providers::completion& answer, const usage_totals& spent) {
     --chapters_running;
     const auto& title = chapter_titles[static_cast<std::size_t>(number - 1)];
     auto written = workflow::make_chapter(number, answer.text, title);
     if (written.title.empty()) written.title = "Chapter " + std::to_string(number);
-    usage_totals chapter_usage = usage_of(answer);
+    const usage_totals& chapter_usage = spent;
     chapters[static_cast<std::size_t>(number - 1)] = written;
     ++chapters_done;
     self->send(supervisor, chapter_finished{index, written, chapter_usage});
@@ -452,21 +461,15 @@ struct node_state {
     return request;
   }
 
-  [[nodiscard]] static usage_totals usage_of(const providers::completion& answer) {
-    usage_totals u;
-    u.input_tokens = answer.usage.input_tokens;
-    u.output_tokens = answer.usage.output_tokens;
-    u.estimated = answer.usage.estimated;
-    u.cost_usd = answer.cost_usd;
-    u.calls = 1;
-    u.words = static_cast<std::int64_t>(workflow::count_words(answer.text));
-    return u;
+  // "provider:model" as a person reads it in a warning.
+  [[nodiscard]] static std::string model_name(const resolved_model& m) {
+    return std::string{providers::to_string(m.provider.type)} + ":" + m.model;
   }
 
   // Calls model `position` of the node's chain; when its provider gives up, the next model of
   // the chain (selectedModels[1..]) is tried, and only the last failure fails the node.
   void call_model(providers::completion_request request, std::size_t position,
-                  std::function<void(const providers::completion&)> on_answer) {
+                  answer_handler on_answer) {
     const auto& chain = plan->models[index];
     if (position >= chain.size()) {
       fail(failure{"no_model", "node '" + spec->id + "' has no usable model"});
@@ -491,25 +494,26 @@ struct node_state {
     in_flight.emplace(call_id, *provider);
     ++attempts;
     self->request(*provider, caf::infinite,
-                  complete_prompt{call_id, request, plan->user_id, plan->execution_id})
+                  complete_prompt{call_id, request, plan->user_id, plan->execution_id, spec->id})
         .then(
             [this, call_id, request, position, on_answer](prompt_result& result) mutable {
               in_flight.erase(call_id);
               if (done) return;
               attempts += std::max(result.attempts, 1) - 1;
+              usage += result.spent;  // every attempt counts, failed ones too
               if (result.answer) {
-                usage += usage_of(*result.answer);
                 answered_model = result.answer->model;
                 answered_provider = result.answer->provider;
-                on_answer(*result.answer);
+                on_answer(*result.answer, result.spent);
                 return;
               }
               const auto error =
                   result.error.value_or(failure{"provider_error", "the provider gave no answer"});
               if (position + 1 < plan->models[index].size()) {
-                add_warnings({"model " + plan->models[index][position].model + " failed (" +
+                const auto& chain_now = plan->models[index];
+                add_warnings({"model " + model_name(chain_now[position]) + " failed (" +
                               error.code + "); falling back to " +
-                              plan->models[index][position + 1].model});
+                              model_name(chain_now[position + 1])});
                 call_model(std::move(request), position + 1, std::move(on_answer));
                 return;
               }
@@ -578,23 +582,41 @@ struct node_state {
     end();
   }
 
-  void abort_calls() {
-    for (const auto& [call_id, provider] : in_flight) self->send(provider, abort_prompt{call_id});
+  // Aborts every call in flight (their connections close at once), adds what they had consumed
+  // (tokens already streamed count), then reports `status` and quits.
+  void stop_and_report(const std::string& status, std::optional<failure> error) {
+    done = true;
+    auto report_now = [this, status, error]() {
+      report(node_finished{index, status, nullptr, usage, error, {}, attempts});
+      self->quit();
+    };
+    if (in_flight.empty()) return report_now();
+    auto receipts_due = std::make_shared<std::size_t>(in_flight.size());
+    auto receipt = [this, receipts_due, report_now](const usage_totals& spent) {
+      usage += spent;
+      if (--*receipts_due == 0) report_now();
+    };
+    for (const auto& [call_id, provider] : in_flight) {
+      self->request(provider, abort_timeout, abort_prompt{call_id})
+          .then([receipt](abort_receipt& r) { receipt(r.spent); },
+                [receipt](caf::error&) { receipt(usage_totals{}); });
+    }
     in_flight.clear();
   }
 
   void fail(failure error) {
     if (done) return;
-    abort_calls();
-    report(node_finished{index, "failed", nullptr, usage, std::move(error), {}, attempts});
-    end();
+    stop_and_report("failed", std::move(error));
   }
 
   void cancel() {
     if (done) return;
-    abort_calls();
-    report(node_finished{index, "cancelled", nullptr, usage, std::nullopt, {}, attempts});
-    end();
+    stop_and_report("cancelled", std::nullopt);
+  }
+
+  void on_retrying(const call_retrying& r) {
+    if (done) return;
+    self->send(supervisor, node_retrying{index, r.attempt, r.delay_ms, r.cause, r.model});
   }
 };
 
@@ -618,6 +640,7 @@ node_actor::behavior_type node_behavior(node_actor::stateful_pointer<node_state>
       [self](start_atom) { self->state.begin_work(); },
       [self](edge_delivery& delivery) { self->state.on_delivery(delivery); },
       [self](cancel_atom) { self->state.cancel(); },
+      [self](call_retrying& r) { self->state.on_retrying(r); },
   };
 }
 

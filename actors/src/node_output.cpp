@@ -1,5 +1,7 @@
 #include "lekhika/actors/node_output.hpp"
 
+#include "lekhika/workflow/manuscript.hpp"
+
 namespace lekhika::actors {
 
 usage_totals& usage_totals::operator+=(const usage_totals& other) {
@@ -21,6 +23,17 @@ nlohmann::json usage_totals::to_json() const {
                      {"words", words}};
   if (estimated) out["estimated"] = true;
   return out;
+}
+
+usage_totals usage_of(const providers::completion& answer) {
+  usage_totals u;
+  u.input_tokens = answer.usage.input_tokens;
+  u.output_tokens = answer.usage.output_tokens;
+  u.estimated = answer.usage.estimated;
+  u.cost_usd = answer.cost_usd;
+  u.calls = 1;
+  u.words = static_cast<std::int64_t>(workflow::count_words(answer.text));
+  return u;
 }
 
 }  // namespace lekhika::actors

@@ -19,8 +19,9 @@ struct offline_state {
 // Behaves like a slow remote provider: the answer is due after `latency`, driven by a timer
 // message, so that hundreds of calls wait at once without a thread each, and an abort before
 // the timer fires means the answer is never produced.
-provider_actor::behavior_type offline_provider(provider_actor::stateful_pointer<offline_state> self,
-                                               std::chrono::milliseconds latency) {
+offline_provider_actor::behavior_type offline_provider(
+    offline_provider_actor::stateful_pointer<offline_state> self,
+    std::chrono::milliseconds latency) {
   self->state.latency = latency;
   return {
       [self](complete_prompt& call) -> caf::result<prompt_result> {
@@ -34,9 +35,11 @@ provider_actor::behavior_type offline_provider(provider_actor::stateful_pointer<
         }
         return promise;
       },
-      [self](abort_prompt& abort) {
-        // The caller is gone or cancelled: drop the call. Nothing is delivered.
+      [self](abort_prompt& abort) -> abort_receipt {
+        // The caller is gone or cancelled: drop the call. Nothing is delivered, and nothing was
+        // consumed (the answer is made only when it is due).
         self->state.pending.erase(abort.call_id);
+        return abort_receipt{abort.call_id, {}};
       },
       [self](due_atom, std::uint64_t id) {
         auto it = self->state.pending.find(id);
@@ -46,6 +49,7 @@ provider_actor::behavior_type offline_provider(provider_actor::stateful_pointer<
         prompt_result result;
         result.call_id = id;
         result.answer = providers::offline_complete(call.call.request);
+        result.spent = usage_of(*result.answer);
         call.promise.deliver(std::move(result));
       },
   };
@@ -55,7 +59,7 @@ provider_actor::behavior_type offline_provider(provider_actor::stateful_pointer<
 
 provider_actor spawn_offline_provider(caf::actor_system& system,
                                       std::chrono::milliseconds latency) {
-  return system.spawn(offline_provider, latency);
+  return caf::actor_cast<provider_actor>(system.spawn(offline_provider, latency));
 }
 
 }  // namespace lekhika::actors

@@ -1,3 +1,4 @@
+#include <array>
 #include <set>
 
 #include "lekhika/actors/log.hpp"
@@ -21,8 +22,9 @@ struct writer_state {
 };
 
 const char* write_kind(const persistence::write& w) {
-  static constexpr const char* names[] = {"execution_update", "event",   "node_run",
-                                          "node_output",      "chapter", "artifact"};
+  static constexpr std::array<const char*, std::variant_size_v<persistence::write>> names{
+      "execution_update", "event",    "node_run",     "node_output",
+      "chapter",          "artifact", "provider_call"};
   return names[w.index()];
 }
 

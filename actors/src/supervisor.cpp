@@ -126,6 +126,15 @@ struct supervisor_state {
          {runs[i], progress_update()});
   }
 
+  void on_retrying(const node_retrying& r) {
+    if (terminal[r.node]) return;
+    emit("node.retrying", {{"nodeId", spec(r.node).id},
+                           {"attempt", r.attempt},
+                           {"delayMs", r.delay_ms},
+                           {"cause", r.cause},
+                           {"model", r.model}});
+  }
+
   void on_progress(const node_progress& p) {
     if (terminal[p.node]) return;
     auto& run = runs[p.node];
@@ -458,6 +467,7 @@ supervisor_actor::behavior_type supervisor_behavior(
       [self](subscribe_events& s) { self->state.observers.push_back(std::move(s.observer)); },
       [self](node_started& s) { self->state.on_started(s.node); },
       [self](node_progress& p) { self->state.on_progress(p); },
+      [self](node_retrying& r) { self->state.on_retrying(r); },
       [self](chapter_finished& c) { self->state.on_chapter(c); },
       [self](node_finished& f) { self->state.on_finished(f); },
       [self](deadline_atom) { self->state.on_deadline(); },

@@ -36,7 +36,7 @@ constexpr std::array<std::string_view, 3> command_switches{"insecure-dev", "offl
 constexpr std::array<std::string_view, 2> command_options{"out", "formats"};
 
 // The configuration variables a flag may set (api.md §1).
-constexpr std::array<std::string_view, 30> known_variables{"INTERNAL_API_SECRET",
+constexpr std::array<std::string_view, 39> known_variables{"INTERNAL_API_SECRET",
                                                            "HOST",
                                                            "PORT",
                                                            "DATABASE_URL",
@@ -65,7 +65,16 @@ constexpr std::array<std::string_view, 30> known_variables{"INTERNAL_API_SECRET"
                                                            "LEKHIKA_PROVIDERS_FILE",
                                                            "LEKHIKA_OFFLINE_LATENCY_MS",
                                                            "LOG_FORMAT",
-                                                           "LOG_LEVEL"};
+                                                           "LOG_LEVEL",
+                                                           "LEKHIKA_PRICING_FILE",
+                                                           "PROVIDER_CONNECT_TIMEOUT_MS",
+                                                           "PROVIDER_FIRST_TOKEN_TIMEOUT_MS",
+                                                           "PROVIDER_IDLE_TIMEOUT_MS",
+                                                           "PROVIDER_TOTAL_TIMEOUT_MS",
+                                                           "PROVIDER_MAX_ATTEMPTS",
+                                                           "PROVIDER_MAX_CONCURRENT",
+                                                           "PROVIDER_BACKOFF_BASE_MS",
+                                                           "PROVIDER_BACKOFF_CAP_MS"};
 
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& names, std::string_view name) {

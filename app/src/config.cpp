@@ -122,13 +122,21 @@ result<config> load_config(const config_source& source) {
     long long low;
     long long high;
   };
-  const std::array<int_setting, 7> ints{{{"MAX_RUNNING_EXECUTIONS", 2000, 1, 1000000},
-                                         {"MAX_QUEUED_EXECUTIONS", 100000, 0, 100000000},
-                                         {"TENANT_MAX_RUNNING", 50, 1, 1000000},
-                                         {"EXECUTION_TIMEOUT_S", 14400, 1, 30LL * 24 * 3600},
-                                         {"MAX_BODY_BYTES", 8388608, 1024, 1LL << 30},
-                                         {"LEKHIKA_OFFLINE_LATENCY_MS", 0, 0, 3600000},
-                                         {"PORT", 3001, 0, 65535}}};
+  const std::array<int_setting, 15> ints{{{"MAX_RUNNING_EXECUTIONS", 2000, 1, 1000000},
+                                          {"MAX_QUEUED_EXECUTIONS", 100000, 0, 100000000},
+                                          {"TENANT_MAX_RUNNING", 50, 1, 1000000},
+                                          {"EXECUTION_TIMEOUT_S", 14400, 1, 30LL * 24 * 3600},
+                                          {"MAX_BODY_BYTES", 8388608, 1024, 1LL << 30},
+                                          {"LEKHIKA_OFFLINE_LATENCY_MS", 0, 0, 3600000},
+                                          {"PORT", 3001, 0, 65535},
+                                          {"PROVIDER_CONNECT_TIMEOUT_MS", 10000, 100, 600000},
+                                          {"PROVIDER_FIRST_TOKEN_TIMEOUT_MS", 60000, 100, 3600000},
+                                          {"PROVIDER_IDLE_TIMEOUT_MS", 30000, 100, 3600000},
+                                          {"PROVIDER_TOTAL_TIMEOUT_MS", 600000, 1000, 14400000},
+                                          {"PROVIDER_MAX_ATTEMPTS", 4, 1, 20},
+                                          {"PROVIDER_MAX_CONCURRENT", 256, 1, 100000},
+                                          {"PROVIDER_BACKOFF_BASE_MS", 500, 1, 600000},
+                                          {"PROVIDER_BACKOFF_CAP_MS", 30000, 1, 3600000}}};
   std::map<std::string, long long> values;
   for (const auto& s : ints) {
     auto v = integer_setting(source, s.name, s.fallback, s.low, s.high);
@@ -142,6 +150,15 @@ result<config> load_config(const config_source& source) {
   c.engine.offline_latency = std::chrono::milliseconds{values["LEKHIKA_OFFLINE_LATENCY_MS"]};
   c.http.max_body_bytes = static_cast<std::size_t>(values["MAX_BODY_BYTES"]);
   c.http.port = static_cast<std::uint16_t>(values["PORT"]);
+  auto& calls = c.engine.calls;
+  calls.connect_timeout = std::chrono::milliseconds{values["PROVIDER_CONNECT_TIMEOUT_MS"]};
+  calls.first_token_timeout = std::chrono::milliseconds{values["PROVIDER_FIRST_TOKEN_TIMEOUT_MS"]};
+  calls.idle_timeout = std::chrono::milliseconds{values["PROVIDER_IDLE_TIMEOUT_MS"]};
+  calls.total_timeout = std::chrono::milliseconds{values["PROVIDER_TOTAL_TIMEOUT_MS"]};
+  calls.max_attempts = static_cast<int>(values["PROVIDER_MAX_ATTEMPTS"]);
+  calls.default_max_concurrent = static_cast<int>(values["PROVIDER_MAX_CONCURRENT"]);
+  calls.backoff_base = std::chrono::milliseconds{values["PROVIDER_BACKOFF_BASE_MS"]};
+  calls.backoff_cap = std::chrono::milliseconds{values["PROVIDER_BACKOFF_CAP_MS"]};
   if (auto host = source.get("HOST")) c.http.host = *host;
   if (auto secret = source.get("INTERNAL_API_SECRET"))
     c.http.auth_secret = providers::secret{*secret};
@@ -166,6 +183,22 @@ result<config> load_config(const config_source& source) {
     if (c.providers_file.is_discarded()) {
       return failure{"invalid_config", "LEKHIKA_PROVIDERS_FILE '" + *path + "' is not valid JSON"};
     }
+  }
+
+  if (auto path = source.get("LEKHIKA_PRICING_FILE")) {
+    bool found = false;
+    auto text = read_file(*path, &found);
+    if (!found)
+      return failure{"invalid_config", "LEKHIKA_PRICING_FILE '" + *path + "' cannot be read"};
+    auto overrides = nlohmann::json::parse(text, nullptr, false);
+    if (overrides.is_discarded()) {
+      return failure{"invalid_config", "LEKHIKA_PRICING_FILE '" + *path + "' is not valid JSON"};
+    }
+    auto table = providers::pricing_table::builtin();
+    if (auto merged = table.merge(overrides); !merged) {
+      return failure{"invalid_config", "LEKHIKA_PRICING_FILE: " + merged.error().message};
+    }
+    c.engine.pricing = std::make_shared<const providers::pricing_table>(std::move(table));
   }
 
   char host_name[256] = {};

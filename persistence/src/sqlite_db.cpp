@@ -108,6 +108,10 @@ std::int64_t statement_use::column_int64(int col) const noexcept {
 
 int statement_use::column_int(int col) const noexcept { return sqlite3_column_int(stmt_, col); }
 
+double statement_use::column_double(int col) const noexcept {
+  return sqlite3_column_double(stmt_, col);
+}
+
 std::string statement_use::column_text(int col) const {
   const unsigned char* text = sqlite3_column_text(stmt_, col);
   if (text == nullptr) return {};

@@ -102,6 +102,8 @@ class statement_use {
   [[nodiscard]] std::int64_t column_int64(int col) const noexcept;
   /// Column `col` as an int (NULL reads 0).
   [[nodiscard]] int column_int(int col) const noexcept;
+  /// Column `col` as a double (0 for NULL).
+  [[nodiscard]] double column_double(int col) const noexcept;
   /// Column `col` as text (NULL reads "").
   [[nodiscard]] std::string column_text(int col) const;
   /// Column `col` parsed as JSON (NULL reads JSON null).

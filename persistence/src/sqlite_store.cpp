@@ -138,9 +138,11 @@ struct write_label {
           return {"node_output_record", v.execution_id};
         } else if constexpr (std::is_same_v<T, chapter_record>) {
           return {"chapter_record", v.execution_id};
-        } else {
-          static_assert(std::is_same_v<T, artifact_record>);
+        } else if constexpr (std::is_same_v<T, artifact_record>) {
           return {"artifact_record", v.execution_id};
+        } else {
+          static_assert(std::is_same_v<T, provider_call_record>);
+          return {"provider_call_record", v.execution_id};
         }
       },
       w);
@@ -411,6 +413,36 @@ class sqlite_store final : public store {
     });
   }
 
+  result<std::vector<provider_call_record>> provider_calls(const std::string& id) override {
+    return guarded<std::vector<provider_call_record>>([&] {
+      auto q = conn_.prepare(
+          "SELECT node_id, seq, provider, model, attempt, status, latency_ms, ttft_ms, "
+          "input_tokens, output_tokens, estimated, cost_usd, created_at FROM provider_calls "
+          "WHERE execution_id = ?1 ORDER BY seq");
+      q.bind_text(1, id);
+      std::vector<provider_call_record> out;
+      while (q.step()) {
+        provider_call_record c;
+        c.execution_id = id;
+        c.node_id = q.column_text(0);
+        c.seq = q.column_int64(1);
+        c.provider = q.column_text(2);
+        c.model = q.column_text(3);
+        c.attempt = q.column_int(4);
+        c.status = q.column_text(5);
+        c.latency_ms = q.column_int64(6);
+        c.ttft_ms = q.column_int64(7);
+        c.input_tokens = q.column_int64(8);
+        c.output_tokens = q.column_int64(9);
+        c.estimated = q.column_int(10) != 0;
+        c.cost_usd = q.column_double(11);
+        c.created_at = q.column_int64(12);
+        out.push_back(std::move(c));
+      }
+      return out;
+    });
+  }
+
   result<int> interrupt_unfinished(epoch_ms now) override {
     return guarded<int>([&] {
       transaction tx(conn_);
@@ -607,6 +639,30 @@ class sqlite_store final : public store {
         .bind_int64(5, a.bytes)
         .bind_text(6, a.sha256)
         .bind_int64(7, a.created_at)
+        .run();
+  }
+
+  void write_one(const provider_call_record& c, seq_map& /*max_seq*/) {
+    conn_
+        .prepare(
+            "INSERT INTO provider_calls (execution_id, node_id, seq, provider, model, attempt, "
+            "status, latency_ms, ttft_ms, input_tokens, output_tokens, estimated, cost_usd, "
+            "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+            "ON CONFLICT (execution_id, node_id, seq) DO NOTHING")
+        .bind_text(1, c.execution_id)
+        .bind_text(2, c.node_id)
+        .bind_int64(3, c.seq)
+        .bind_text(4, c.provider)
+        .bind_text(5, c.model)
+        .bind_int64(6, c.attempt)
+        .bind_text(7, c.status)
+        .bind_int64(8, c.latency_ms)
+        .bind_int64(9, c.ttft_ms)
+        .bind_int64(10, c.input_tokens)
+        .bind_int64(11, c.output_tokens)
+        .bind_int64(12, c.estimated ? 1 : 0)
+        .bind_double(13, c.cost_usd)
+        .bind_int64(14, c.created_at)
         .run();
   }
 

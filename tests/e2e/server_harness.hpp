@@ -66,6 +66,10 @@ struct server_options {
   /// The environment the provider catalog sees (nothing else: the real environment of the test
   /// process never leaks in, so OPENAI_API_KEY is unset unless a test sets it here).
   std::map<std::string, std::string> env;
+  /// LEKHIKA_PROVIDERS_FILE content (null: none).
+  json providers_file = nullptr;
+  /// Timeouts, retries and per-key defaults of network calls.
+  actors::call_policy calls;
 };
 
 /// The real engine + HTTP server on 127.0.0.1:<free port>, with a temporary SQLite database.
@@ -88,7 +92,8 @@ class test_server {
       if (it == env.end() || it->second.empty()) return std::nullopt;
       return it->second;
     };
-    auto catalog = providers::provider_catalog::build(lookup, nullptr);
+    settings.calls = options_.calls;
+    auto catalog = providers::provider_catalog::build(lookup, options_.providers_file);
     if (!catalog) throw std::runtime_error("provider catalog: " + catalog.error().message);
     auto started = actors::engine::start(settings, std::move(catalog).value());
     if (!started) throw std::runtime_error("engine start: " + started.error().message);

@@ -239,6 +239,7 @@ struct harness_options {
   int max_queued = 100000;
   int tenant_max_running = 50;
   std::map<std::string, std::string> env;  ///< what the provider catalog sees as environment
+  actors::call_policy calls;               ///< timeouts and retries of network calls
 
   harness_options& limit_running(int n) {
     max_running = n;
@@ -522,6 +523,7 @@ class engine_harness {
     settings.tenant_max_running = options_.tenant_max_running;
     settings.scheduler_threads = 4;
     settings.worker_id = "actors-test";
+    settings.calls = options_.calls;
     auto started = actors::engine::start(std::move(settings), std::move(catalog).value());
     if (!started) {
       ADD_FAILURE() << "engine did not start: " << started.error().message;

@@ -1,4 +1,4 @@
-// Failures: a provider this build cannot call, the fallback chain, the execution timeout.
+// Failures: a provider that cannot be reached, the fallback chain, the execution timeout.
 
 #include <gtest/gtest.h>
 
@@ -7,13 +7,19 @@
 namespace lekhika::actor_tests {
 namespace {
 
-// OpenAI resolves (a key is set) but this build has no OpenAI transport.
-harness_options with_fake_openai(std::chrono::milliseconds latency) {
-  return with_latency(latency).set_env("OPENAI_API_KEY", "sk-test-not-a-real-key-0000");
+// OpenAI resolves (a key is set) but its base URL points at a loopback port nobody listens on:
+// every attempt is refused at once, and two attempts with a short backoff keep the test quick.
+harness_options with_unreachable_openai(std::chrono::milliseconds latency) {
+  auto options = with_latency(latency)
+                     .set_env("OPENAI_API_KEY", "sk-test-not-a-real-key-0000")
+                     .set_env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1");
+  options.calls.max_attempts = 2;
+  options.calls.backoff_base = std::chrono::milliseconds{20};
+  return options;
 }
 
-TEST(Failures, UnavailableProviderFailsTheExecutionAndCancelsParallelWork) {
-  engine_harness h{with_fake_openai(std::chrono::milliseconds{150})};
+TEST(Failures, UnreachableProviderFailsTheExecutionAndCancelsParallelWork) {
+  engine_harness h{with_unreachable_openai(std::chrono::milliseconds{150})};
   ASSERT_TRUE(h.ready());
   // in -> prep -> remote ; in -> writer (6 chapters) ; both -> out. The remote node fails
   // while the writer is in the middle of its book.
@@ -30,14 +36,14 @@ TEST(Failures, UnavailableProviderFailsTheExecutionAndCancelsParallelWork) {
   const auto& record = final->record;
   ASSERT_EQ(record.status, "failed");
   ASSERT_TRUE(record.error.is_object()) << record.error.dump();
-  EXPECT_EQ(record.error.value("code", ""), "provider_unavailable") << record.error.dump();
+  EXPECT_EQ(record.error.value("code", ""), "transport_error") << record.error.dump();
   EXPECT_EQ(record.error.value("nodeId", ""), "remote") << record.error.dump();
   EXPECT_FALSE(record.error.value("message", "").empty());
 
   const auto& id = record.id;
   const auto remote = h.node_run(id, "remote");
   EXPECT_EQ(remote.status, "failed");
-  EXPECT_EQ(remote.error.value("code", ""), "provider_unavailable") << remote.error.dump();
+  EXPECT_EQ(remote.error.value("code", ""), "transport_error") << remote.error.dump();
   EXPECT_EQ(h.node_run(id, "prep").status, "completed");
   EXPECT_EQ(h.node_run(id, "writer").status, "cancelled");
   EXPECT_EQ(h.node_run(id, "out").status, "cancelled");
@@ -50,17 +56,17 @@ TEST(Failures, UnavailableProviderFailsTheExecutionAndCancelsParallelWork) {
   // The writer was running when the failure came, and never completed.
   EXPECT_LT(*writer_started, *failed) << describe(log);
   EXPECT_EQ(count(log, "node.completed", "writer"), 0U) << describe(log);
-  EXPECT_EQ(log[*failed].data.at("error").value("code", ""), "provider_unavailable");
+  EXPECT_EQ(log[*failed].data.at("error").value("code", ""), "transport_error");
   EXPECT_EQ(count(log, "execution.failed"), 1U);
   EXPECT_EQ(log.back().type, "execution.failed") << describe(log);
-  EXPECT_EQ(log.back().data.at("error").value("code", ""), "provider_unavailable");
+  EXPECT_EQ(log.back().data.at("error").value("code", ""), "transport_error");
   const auto& nodes = record.result.at("nodes");
   EXPECT_EQ(nodes.at("remote").value("status", ""), "failed");
   EXPECT_EQ(nodes.at("writer").value("status", ""), "cancelled");
 }
 
 TEST(Failures, FallbackModelAnswersWhenTheFirstCannotBeCalled) {
-  engine_harness h{with_fake_openai(std::chrono::milliseconds{30})};
+  engine_harness h{with_unreachable_openai(std::chrono::milliseconds{30})};
   ASSERT_TRUE(h.ready());
   auto body = make_body(
       "tenant-fallback",

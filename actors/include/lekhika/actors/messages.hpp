@@ -36,6 +36,8 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;        ///< counters 
 using ping_atom = caf::atom_constant<caf::atom("ping")>;          ///< is the store there?
 using drain_atom = caf::atom_constant<caf::atom("drain")>;        ///< stop admitting (shutdown)
 using due_atom = caf::atom_constant<caf::atom("due")>;            ///< offline answer is ready
+using retry_atom = caf::atom_constant<caf::atom("retry")>;        ///< a backed-off call may go
+using pump_atom = caf::atom_constant<caf::atom("pump")>;          ///< rate limits may allow more
 
 // --- shared values ---------------------------------------------------------------------------
 
@@ -148,6 +150,15 @@ struct node_progress {
   std::int64_t output_tokens = 0;
 };
 
+/// A model call of a node waits for a retry (becomes the node.retrying event).
+struct node_retrying {
+  std::size_t node = 0;
+  int attempt = 0;
+  std::int64_t delay_ms = 0;
+  std::string cause;
+  std::string model;
+};
+
 /// A chapter was written or revised; it is stored as a checkpoint right away.
 struct chapter_finished {
   std::size_t node = 0;
@@ -174,6 +185,7 @@ struct complete_prompt {
   providers::completion_request request;
   std::string tenant;  ///< userId, for fair sharing of provider limits
   std::string execution_id;
+  std::string node_id;
 };
 
 /// The answer to complete_prompt.
@@ -182,11 +194,52 @@ struct prompt_result {
   std::optional<providers::completion> answer;
   std::optional<failure> error;
   int attempts = 1;
+  usage_totals spent;  ///< every attempt of the call: tokens, cost, calls
 };
 
-/// Abort an in-flight call (its connection is closed; nothing is delivered).
+/// Abort an in-flight call: its connection is closed and nothing is delivered.
 struct abort_prompt {
   std::uint64_t call_id = 0;
+};
+
+/// Answer to abort_prompt: what the call had consumed (tokens already streamed count).
+struct abort_receipt {
+  std::uint64_t call_id = 0;
+  usage_totals spent;
+};
+
+/// Told to the requesting node when its call waits for a retry.
+struct call_retrying {
+  std::uint64_t call_id = 0;
+  int attempt = 0;  ///< the attempt about to start (2 = first retry)
+  std::int64_t delay_ms = 0;
+  std::string cause;
+  std::string model;
+};
+
+/// The transport reports the status line and headers of an attempt.
+struct transfer_headers {
+  std::uint64_t call_id = 0;
+  int attempt = 0;
+  long status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// The transport reports a piece of an attempt's body.
+struct transfer_data {
+  std::uint64_t call_id = 0;
+  int attempt = 0;
+  std::string bytes;
+};
+
+/// The transport reports the end of an attempt.
+struct transfer_done {
+  std::uint64_t call_id = 0;
+  int attempt = 0;
+  long http_status = 0;
+  bool transport_failed = false;
+  bool timed_out = false;
+  std::string error;
 };
 
 // --- store -----------------------------------------------------------------------------------
@@ -285,45 +338,75 @@ struct events_reply {
 };
 
 // --- typed interfaces ------------------------------------------------------------------------
+// One signature a line, so that an interface reads like a list of what the actor understands.
+// clang-format off
 
 /// Admission, queue, tenant fairness, idempotency; one per process.
 using registry_actor = caf::typed_actor<
     caf::replies_to<submit_execution>::with<submit_reply>,
     caf::replies_to<cancel_request>::with<cancel_reply>,
-    caf::replies_to<live_query>::with<execution_snapshot>, caf::reacts_to<subscribe_events>,
+    caf::replies_to<live_query>::with<execution_snapshot>,
+    caf::reacts_to<subscribe_events>,
     caf::replies_to<stats_atom>::with<registry_stats>,
-    caf::replies_to<drain_atom>::with<registry_stats>, caf::reacts_to<execution_ended>>;
+    caf::replies_to<drain_atom>::with<registry_stats>,
+    caf::reacts_to<execution_ended>>;
 
 /// One execution: spawns and wires the node actors, owns status, progress, usage and cancel.
-using supervisor_actor =
-    caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<cancel_atom, std::string>,
-                     caf::replies_to<snapshot_atom>::with<execution_snapshot>,
-                     caf::reacts_to<subscribe_events>, caf::reacts_to<node_started>,
-                     caf::reacts_to<node_progress>, caf::reacts_to<chapter_finished>,
-                     caf::reacts_to<node_finished>, caf::reacts_to<deadline_atom>>;
+using supervisor_actor = caf::typed_actor<
+    caf::reacts_to<start_atom>,
+    caf::reacts_to<cancel_atom, std::string>,
+    caf::replies_to<snapshot_atom>::with<execution_snapshot>,
+    caf::reacts_to<subscribe_events>,
+    caf::reacts_to<node_started>,
+    caf::reacts_to<node_progress>,
+    caf::reacts_to<chapter_finished>,
+    caf::reacts_to<node_retrying>,
+    caf::reacts_to<node_finished>,
+    caf::reacts_to<deadline_atom>>;
 
 /// One workflow node.
-using node_actor = caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<edge_delivery>,
-                                    caf::reacts_to<cancel_atom>>;
+using node_actor = caf::typed_actor<
+    caf::reacts_to<start_atom>,
+    caf::reacts_to<edge_delivery>,
+    caf::reacts_to<call_retrying>,
+    caf::reacts_to<cancel_atom>>;
 
-/// One provider key: runs model calls, aborts them on request.
-/// (due_atom is the offline provider's own timer message.)
-using provider_actor =
-    caf::typed_actor<caf::replies_to<complete_prompt>::with<prompt_result>,
-                     caf::reacts_to<abort_prompt>, caf::reacts_to<due_atom, std::uint64_t>>;
+/// One provider key: runs model calls, aborts them on request. Nodes see only this interface.
+using provider_actor = caf::typed_actor<
+    caf::replies_to<complete_prompt>::with<prompt_result>,
+    caf::replies_to<abort_prompt>::with<abort_receipt>>;
+
+/// The built-in offline provider: answers on its own timer.
+using offline_provider_actor = provider_actor::extend<
+    caf::reacts_to<due_atom, std::uint64_t>>;
+
+/// A network provider key: its transport reports through messages; retries, rate limits and
+/// stall detection run on its own timers.
+using network_provider_actor = provider_actor::extend<
+    caf::reacts_to<transfer_headers>,
+    caf::reacts_to<transfer_data>,
+    caf::reacts_to<transfer_done>,
+    caf::reacts_to<retry_atom, std::uint64_t>,
+    caf::reacts_to<pump_atom>,
+    caf::reacts_to<tick_atom>>;
 
 /// The single writer: batches writes into transactions off the actor threads.
 using store_writer_actor = caf::typed_actor<
-    caf::reacts_to<persist>, caf::replies_to<create_execution_cmd>::with<create_reply>,
+    caf::reacts_to<persist>,
+    caf::replies_to<create_execution_cmd>::with<create_reply>,
     caf::replies_to<flush_atom>::with<flush_reply>,
-    caf::replies_to<store_artifact_cmd>::with<artifact_reply>, caf::reacts_to<tick_atom>>;
+    caf::replies_to<store_artifact_cmd>::with<artifact_reply>,
+    caf::reacts_to<tick_atom>>;
 
 /// Reads for the HTTP API, on its own connection and thread.
-using store_reader_actor = caf::typed_actor<caf::replies_to<execution_query>::with<execution_view>,
-                                            caf::replies_to<list_query>::with<list_reply>,
-                                            caf::replies_to<artifact_query>::with<artifact_bytes>,
-                                            caf::replies_to<events_query>::with<events_reply>,
-                                            caf::replies_to<ping_atom>::with<bool>>;
+using store_reader_actor = caf::typed_actor<
+    caf::replies_to<execution_query>::with<execution_view>,
+    caf::replies_to<list_query>::with<list_reply>,
+    caf::replies_to<artifact_query>::with<artifact_bytes>,
+    caf::replies_to<events_query>::with<events_reply>,
+    caf::replies_to<ping_atom>::with<bool>>;
+
+// clang-format on
 
 }  // namespace lekhika::actors
 
@@ -347,6 +430,12 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::node_finished)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::complete_prompt)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::prompt_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::abort_prompt)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::abort_receipt)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::call_retrying)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::node_retrying)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::transfer_headers)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::transfer_data)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::transfer_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::persist)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::create_execution_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::create_reply)

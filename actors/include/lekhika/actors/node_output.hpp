@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lekhika/providers/completion.hpp"
 #include "lekhika/workflow/manuscript.hpp"
 #include "lekhika/workflow/roles.hpp"
 
@@ -56,5 +57,8 @@ struct node_output {
 };
 
 using node_output_ptr = std::shared_ptr<const node_output>;
+
+/// The usage of one answered call: its tokens and cost, one call, the words of its text.
+[[nodiscard]] usage_totals usage_of(const providers::completion& answer);
 
 }  // namespace lekhika::actors

@@ -1,9 +1,25 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
+#include "lekhika/providers/pricing.hpp"
+
 namespace lekhika::actors {
+
+/// How every network model call behaves (api.md §3.2); per key limits come from the provider's
+/// configuration.
+struct call_policy {
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds first_token_timeout{60000};  ///< request sent -> first token
+  std::chrono::milliseconds idle_timeout{30000};         ///< between two pieces of the stream
+  std::chrono::milliseconds total_timeout{600000};       ///< one attempt, start to end
+  int max_attempts = 4;                                  ///< per model, before the fallback
+  std::chrono::milliseconds backoff_base{500};           ///< first retry waits up to this
+  std::chrono::milliseconds backoff_cap{30000};          ///< no backoff longer than this
+  int default_max_concurrent = 256;                      ///< in flight per key when unset
+};
 
 /// Runtime limits and locations of the engine (from configuration).
 struct engine_settings {
@@ -18,6 +34,8 @@ struct engine_settings {
   std::size_t store_batch_limit = 1024;               ///< writes per transaction at most
   int scheduler_threads = 0;                          ///< 0: one per core
   std::string worker_id;                              ///< names this process in logs and leases
+  call_policy calls;                                  ///< timeouts, retries, per-key defaults
+  std::shared_ptr<const providers::pricing_table> pricing;  ///< null: the built-in table
 };
 
 }  // namespace lekhika::actors

@@ -5,6 +5,8 @@
 #include "lekhika/actors/env.hpp"
 #include "lekhika/actors/messages.hpp"
 #include "lekhika/persistence/store.hpp"
+#include "lekhika/providers/pricing.hpp"
+#include "lekhika/providers/transport.hpp"
 
 namespace lekhika::actors {
 
@@ -27,5 +29,13 @@ namespace lekhika::actors {
 /// The built-in offline provider; each answer takes `latency` (a timer, never a sleep).
 [[nodiscard]] provider_actor spawn_offline_provider(caf::actor_system& system,
                                                     std::chrono::milliseconds latency);
+
+/// The actor of one network provider key: calls go out through the shared `transport`, with
+/// the per-key limits of `config` and the timeouts and retries of `policy`; every attempt is
+/// recorded through `writer`.
+[[nodiscard]] provider_actor spawn_network_provider(
+    caf::actor_system& system, providers::provider_config config, call_policy policy,
+    std::shared_ptr<providers::curl_multi_transport> transport,
+    std::shared_ptr<const providers::pricing_table> pricing, store_writer_actor writer);
 
 }  // namespace lekhika::actors

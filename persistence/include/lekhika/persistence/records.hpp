@@ -98,6 +98,24 @@ struct artifact_record {
   epoch_ms created_at = 0;
 };
 
+/// One attempt of one model call (every attempt is recorded, failed and aborted ones too).
+struct provider_call_record {
+  std::string execution_id;
+  std::string node_id;
+  std::int64_t seq = 0;  ///< unique per attempt (process-wide counter)
+  std::string provider;  ///< provider type name, e.g. "openai"
+  std::string model;
+  int attempt = 1;     ///< 1-based attempt of this call on this model
+  std::string status;  ///< "ok", an HTTP status ("429"), "timeout", "transport_error", "aborted"
+  std::int64_t latency_ms = 0;
+  std::int64_t ttft_ms = -1;  ///< time to first token; -1 when none came
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  bool estimated = false;  ///< tokens estimated (the provider reported none)
+  double cost_usd = 0.0;
+  epoch_ms created_at = 0;
+};
+
 /// Partial update of an execution row: only the fields that are set change.
 struct execution_update {
   std::string id;
@@ -113,7 +131,7 @@ struct execution_update {
 
 /// One write of a batch.
 using write = std::variant<execution_update, event_record, node_run_record, node_output_record,
-                           chapter_record, artifact_record>;
+                           chapter_record, artifact_record, provider_call_record>;
 
 /// Writes applied together in one transaction, in order.
 using write_batch = std::vector<write>;

@@ -55,6 +55,9 @@ class store {
   [[nodiscard]] virtual result<std::vector<chapter_record>> chapters(const std::string& id) = 0;
   /// Every artifact of the execution.
   [[nodiscard]] virtual result<std::vector<artifact_record>> artifacts(const std::string& id) = 0;
+  /// Every recorded model-call attempt of the execution, in seq order.
+  [[nodiscard]] virtual result<std::vector<provider_call_record>> provider_calls(
+      const std::string& id) = 0;
 
   /// Marks every execution a previous process left unfinished (queued, running, cancelling,
   /// awaiting_approval) as failed with error code "interrupted", appending the matching
