@@ -22,9 +22,32 @@ void force_offline_models(workflow::workflow& flow) {
 }
 
 // The body as stored and hashed: the "async" switch does not make two requests different.
+// Drops secret-looking keys (api_key, token, password, ...) from user input, at any depth.
+void drop_secret_keys(nlohmann::json& value) {
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end();) {
+      if (workflow::is_secret_key(it.key())) {
+        it = value.erase(it);
+      } else {
+        drop_secret_keys(it.value());
+        ++it;
+      }
+    }
+  } else if (value.is_array()) {
+    for (auto& item : value) drop_secret_keys(item);
+  }
+}
+
+// The body as stored and hashed. The "async" switch does not make two requests different, and
+// no secret is stored: the caller's Lekhika API key and secret-looking input fields are dropped
+// (prompts never see those fields either, so a resumed execution needs none of them).
 std::string canonical_body(const nlohmann::json& body) {
   nlohmann::json copy = body;
   copy.erase("async");
+  copy.erase("lekhikaApiKey");
+  for (const char* input_key : {"inputs", "userInput"}) {
+    if (auto it = copy.find(input_key); it != copy.end()) drop_secret_keys(*it);
+  }
   return copy.dump();
 }
 

@@ -19,9 +19,9 @@ using std::chrono::milliseconds;
 /// How often in-flight calls are checked for a missing first token or a stalled stream.
 constexpr milliseconds sweep_interval{250};
 /// How much of an error answer is kept to read the provider's message from.
-constexpr std::size_t max_error_body = 64 * 1024;
+constexpr std::size_t max_error_body = std::size_t{64} * 1024;
 /// Largest non-streamed answer accepted.
-constexpr std::size_t max_whole_body = 16 * 1024 * 1024;
+constexpr std::size_t max_whole_body = std::size_t{16} * 1024 * 1024;
 
 // One call of a node, across its attempts on this key's model.
 struct call_state {
@@ -63,8 +63,12 @@ struct network_state {
   int in_flight = 0;
 
   steady::time_point paused_until{};  // a 429 pauses the key for everyone
-  double request_budget = 0.0;        // requests-per-minute bucket
-  double token_budget = 0.0;          // tokens-per-minute bucket
+  // Rate budgets: token buckets that hold at most one second's worth, so that `rpm` and `tpm`
+  // are kept over every second, not only over a minute (providers enforce them over short
+  // windows). A call bigger than a second's tokens may start when the bucket is full and leaves
+  // it in debt, which later calls wait out.
+  double request_budget = 0.0;
+  double token_budget = 0.0;
   steady::time_point refilled_at = steady::now();
   bool pump_scheduled = false;
   bool sweep_scheduled = false;
@@ -96,6 +100,9 @@ struct network_state {
     }
   }
 
+  [[nodiscard]] double request_capacity() const { return std::max(1.0, config.rpm / 60.0); }
+  [[nodiscard]] double token_capacity() const { return std::max(1.0, config.tpm / 60.0); }
+
   void refill() {
     const auto now = steady::now();
     const double elapsed_ms =
@@ -103,10 +110,10 @@ struct network_state {
     refilled_at = now;
     if (config.rpm > 0) {
       request_budget =
-          std::min<double>(config.rpm, request_budget + elapsed_ms * config.rpm / 60000.0);
+          std::min(request_capacity(), request_budget + elapsed_ms * config.rpm / 60000.0);
     }
     if (config.tpm > 0) {
-      token_budget = std::min<double>(config.tpm, token_budget + elapsed_ms * config.tpm / 60000.0);
+      token_budget = std::min(token_capacity(), token_budget + elapsed_ms * config.tpm / 60000.0);
     }
   }
 
@@ -150,14 +157,14 @@ struct network_state {
         continue;
       }
       auto& c = it->second;
-      const auto reserve = std::min<std::int64_t>(reserved_tokens(c), config.tpm);
-      if (config.tpm > 0 && token_budget < static_cast<double>(reserve)) {
+      const auto reserve = static_cast<double>(reserved_tokens(c));
+      const double needed = std::min(reserve, token_capacity());
+      if (config.tpm > 0 && token_budget < needed) {
         // Not enough token budget for this call yet: it keeps its place.
         queue.push_front(id);
         ring.push_front(tenant);
-        schedule_pump(milliseconds{static_cast<long>((static_cast<double>(reserve) - token_budget) *
-                                                     60000.0 / config.tpm) +
-                                   1});
+        schedule_pump(
+            milliseconds{static_cast<long>((needed - token_budget) * 60000.0 / config.tpm) + 1});
         return;
       }
       if (queue.empty()) {
@@ -166,7 +173,7 @@ struct network_state {
         ring.push_back(tenant);
       }
       if (config.rpm > 0) request_budget -= 1.0;
-      if (config.tpm > 0) token_budget -= static_cast<double>(reserve);
+      if (config.tpm > 0) token_budget -= reserve;
       start_attempt(id, c);
     }
   }
@@ -374,7 +381,10 @@ struct network_state {
       const auto pause = retry_after.value_or(backoff(c.attempt));
       paused_until = std::max(paused_until, steady::now() + pause);
     }
-    if (error.retryable && c.attempt < policy.max_attempts) {
+    // A provider that asks for a longer wait than we accept has, for this call, spent its model
+    // (the fallback chain takes over); the key stays paused for everyone as it asked.
+    const bool wait_acceptable = !retry_after || *retry_after <= policy.retry_after_limit;
+    if (error.retryable && wait_acceptable && c.attempt < policy.max_attempts) {
       const auto delay = retry_after.value_or(backoff(c.attempt));
       if (c.requester)
         self->send(c.requester,
@@ -387,7 +397,8 @@ struct network_state {
                           " (model " + c.msg.request.model + ") failed after " +
                           std::to_string(c.attempt) +
                           (c.attempt == 1 ? " attempt: " : " attempts: ") + cause;
-    prompt_result result{id, std::nullopt, failure{error.code, std::move(message)}, c.attempt,
+    prompt_result result{id, std::nullopt,
+                         failure{error.code, std::move(message), error.http_status}, c.attempt,
                          c.spent};
     c.promise.deliver(std::move(result));
     calls.erase(id);
@@ -456,8 +467,8 @@ network_provider_actor::behavior_type network_provider(
   st.self = self;
   st.max_concurrent =
       config.max_concurrent > 0 ? config.max_concurrent : policy.default_max_concurrent;
-  st.request_budget = config.rpm;
-  st.token_budget = config.tpm;
+  st.request_budget = std::max(1.0, config.rpm / 60.0);
+  st.token_budget = std::max(1.0, config.tpm / 60.0);
   st.config = std::move(config);
   st.policy = policy;
   st.transport = std::move(transport);

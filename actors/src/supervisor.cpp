@@ -191,6 +191,7 @@ struct supervisor_state {
     } else if (f.status == "failed") {
       const auto err = f.error.value_or(failure{"node_failed", "node failed"});
       run.error = {{"code", err.code}, {"message", err.message}};
+      if (err.provider_status > 0) run.error["providerStatus"] = err.provider_status;
       writes[0] = run;
       emit("node.failed", {{"nodeId", id}, {"error", run.error}, {"attempts", f.attempts}},
            std::move(writes));
@@ -368,6 +369,7 @@ struct supervisor_state {
         record.error["nodeId"] = error_node;
         record.error["attempts"] = error_attempts;
       }
+      if (error->provider_status > 0) record.error["providerStatus"] = error->provider_status;
     }
     final->inline_text = std::move(inline_text);
 

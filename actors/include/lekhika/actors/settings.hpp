@@ -19,6 +19,7 @@ struct call_policy {
   std::chrono::milliseconds backoff_base{500};           ///< first retry waits up to this
   std::chrono::milliseconds backoff_cap{30000};          ///< no backoff longer than this
   int default_max_concurrent = 256;                      ///< in flight per key when unset
+  std::chrono::milliseconds retry_after_limit{600000};   ///< longer Retry-After: model spent
 };
 
 /// Runtime limits and locations of the engine (from configuration).

@@ -8,8 +8,9 @@ namespace lekhika {
 
 /// An error that crosses a component boundary as a value (exceptions never do).
 struct failure {
-  std::string code;     ///< stable machine-readable code, e.g. "store_unavailable"
-  std::string message;  ///< for humans; never contains secrets or whole prompts
+  std::string code;         ///< stable machine-readable code, e.g. "store_unavailable"
+  std::string message;      ///< for humans; never contains secrets or whole prompts
+  int provider_status = 0;  ///< HTTP status of a model provider's failed answer, 0 when none
 };
 
 /// A value or a failure. Used at component boundaries in place of exceptions.
