@@ -240,3 +240,36 @@ TEST(ProviderLimits, HundredsOfCallsAreInFlightOnOneKeyAtOnce) {
 
 }  // namespace
 }  // namespace lekhika::e2e
+
+namespace lekhika::e2e {
+namespace {
+
+// Tokens per minute: each call reserves its estimated prompt plus its max tokens. At 6000 a
+// minute (100 a second) calls of about 150 tokens cannot start together: the budget spaces them
+// about 1.5 s apart.
+TEST(ProviderLimits, TokensPerMinuteSpaceOutCalls) {
+  testing::fake_provider_process fake;
+  auto options = fake_server_options(fake);
+  auto entry = limited_openai_entry(fake, 0);
+  entry["tpm"] = 6000;
+  options.providers_file = {{"FAKE-01-limited", entry}};
+  test_server server{options};
+  const std::string model = "fake-tpm-chat";
+
+  auto body = parallel_request("tpm-user", {"FAKE-01-limited:" + model}, 3);
+  for (auto& node : body["workflow"]["nodes"]) {
+    if (node.value("type", std::string{}) == "process") node["data"]["maxTokens"] = 100;
+  }
+  auto data = run_sync(server, body);
+  ASSERT_EQ(status_of(data), "completed") << data.dump().substr(0, 3000);
+
+  auto log = log_of_model(fake, model);
+  ASSERT_EQ(log.size(), 3U) << fake.log().dump();
+  std::sort(log.begin(), log.end(),
+            [](const json& a, const json& b) { return start_us(a) < start_us(b); });
+  const auto spread_ms = (start_us(log[2]) - start_us(log[0])) / 1000;
+  EXPECT_GE(spread_ms, 1500) << "3 calls at tpm 6000 started within " << spread_ms << " ms";
+}
+
+}  // namespace
+}  // namespace lekhika::e2e
