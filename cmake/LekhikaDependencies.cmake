@@ -20,6 +20,10 @@ find_package(CURL 7.68 REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(OpenSSL REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx>=6.4)
+# Book exports: CommonMark with GitHub tables, zip containers (EPUB, DOCX), text layout (PDF).
+pkg_check_modules(CMARK_GFM REQUIRED IMPORTED_TARGET libcmark-gfm)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)  # find_package(libzip) is broken on Debian 12
+pkg_check_modules(PANGOCAIRO REQUIRED IMPORTED_TARGET pangocairo cairo-pdf)
 
 if(LEKHIKA_BUILD_TESTS)
   find_package(GTest REQUIRED)

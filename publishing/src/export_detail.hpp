@@ -34,6 +34,20 @@ namespace lekhika::publishing::detail {
 /// The book as plain UTF-8 text (book.txt).
 [[nodiscard]] std::string render_text(const book& b);
 
+/// The book as an EPUB 3 container (book.epub): mimetype first and stored, container.xml, the
+/// package document with metadata, a nav document, one XHTML file per chapter, CSS, a cover.
+/// Throws std::runtime_error when the container cannot be built.
+[[nodiscard]] std::string render_epub(const book& b);
+
+/// The book as a Word document (book.docx): title page, table-of-contents field, real Heading 1
+/// per chapter, page and typography settings. Throws std::runtime_error on failure.
+[[nodiscard]] std::string render_docx(const book& b);
+
+/// The book as PDF (book.pdf): embedded fonts, title page, table of contents with page numbers,
+/// running header, page numbers, justified text, any script pango can shape (Devanagari too).
+/// Throws std::runtime_error on failure.
+[[nodiscard]] std::string render_pdf(const book& b);
+
 /// A capacity guess that keeps building a large book to a handful of reallocations.
 [[nodiscard]] std::size_t estimated_size(const book& b);
 

@@ -92,6 +92,12 @@ std::optional<exported_file> export_book(const book& b, const format_info& forma
       file.bytes = detail::render_html(b);
     } else if (known->name == "txt") {
       file.bytes = detail::render_text(b);
+    } else if (known->name == "epub") {
+      file.bytes = detail::render_epub(b);
+    } else if (known->name == "docx") {
+      file.bytes = detail::render_docx(b);
+    } else if (known->name == "pdf") {
+      file.bytes = detail::render_pdf(b);
     } else {
       return std::nullopt;
     }
