@@ -25,6 +25,15 @@ namespace lekhika::publishing::detail {
 /// nothing is left.
 [[nodiscard]] std::string language_tag(std::string_view language);
 
+/// The parsed body of chapter `index`: b.bodies[index] as compile_book made it, or, for a book
+/// put together by hand without bodies, the chapter's content parsed into `scratch`.
+[[nodiscard]] const document& chapter_body(const book& b, std::size_t index, document& scratch);
+
+/// A front-matter body (foreword, introduction, about the author): `parsed` when it has blocks,
+/// otherwise `raw` parsed into `scratch` (books put together by hand).
+[[nodiscard]] const document& section_body(const document& parsed, std::string_view raw,
+                                           document& scratch);
+
 /// The book as Markdown (book.md).
 [[nodiscard]] std::string render_markdown(const book& b);
 

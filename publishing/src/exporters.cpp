@@ -67,6 +67,18 @@ std::string language_tag(std::string_view language) {
   return tag;
 }
 
+const document& chapter_body(const book& b, std::size_t index, document& scratch) {
+  if (index < b.bodies.size()) return b.bodies[index];
+  scratch = index < b.chapters.size() ? parse_markdown(b.chapters[index].content) : document{};
+  return scratch;
+}
+
+const document& section_body(const document& parsed, std::string_view raw, document& scratch) {
+  if (!parsed.empty()) return parsed;
+  scratch = parse_markdown(raw);
+  return scratch;
+}
+
 std::size_t estimated_size(const book& b) {
   std::size_t size = 4096 + b.title.size() + b.subtitle.size() + b.author.size() +
                      b.foreword.size() + b.introduction.size() + b.about_author.size();

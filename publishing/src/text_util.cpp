@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <iterator>
+#include <system_error>
 #include <utility>
 
 namespace lekhika::publishing::detail {
@@ -199,6 +202,67 @@ void append_unix_newlines(std::string& out, std::string_view text) {
     if (at < text.size() && text[at] == '\n') ++at;
   }
   out.append(text, at, std::string_view::npos);
+}
+
+void append_html_escaped(std::string& out, std::string_view text) {
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    std::string_view entity;
+    switch (text[i]) {
+      case '&':
+        entity = "&amp;";
+        break;
+      case '<':
+        entity = "&lt;";
+        break;
+      case '>':
+        entity = "&gt;";
+        break;
+      case '"':
+        entity = "&quot;";
+        break;
+      case '\'':
+        entity = "&#39;";
+        break;
+      default:
+        continue;
+    }
+    out.append(text, at, i - at);
+    out.append(entity);
+    at = i + 1;
+  }
+  out.append(text, at, std::string_view::npos);
+}
+
+std::vector<std::string> font_family_names(std::string_view list) {
+  std::vector<std::string> names;
+  std::string name;
+  auto finish = [&] {
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    if (!name.empty()) names.push_back(std::move(name));
+    name.clear();
+  };
+  for (char c : list) {
+    if (c == ',') {
+      finish();
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-') {
+      name += c;
+    } else if (is_space(c) && !name.empty() && name.back() != ' ') {
+      name += ' ';
+    }
+  }
+  finish();
+  return names;
+}
+
+std::optional<double> leading_number(std::string_view text) noexcept {
+  text = trim(text);
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end == text.data() || !std::isfinite(value)) return std::nullopt;
+  return value;
 }
 
 const nlohmann::json* input_value(const nlohmann::json& input, std::string_view key) {

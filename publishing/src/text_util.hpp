@@ -6,8 +6,10 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lekhika::publishing::detail {
 
@@ -37,6 +39,19 @@ void repair_utf8(std::string& text);
 
 /// Appends `text` with CRLF and lone CR line endings turned into LF (files are written with LF).
 void append_unix_newlines(std::string& out, std::string_view text);
+
+/// Appends `text` with &, <, >, " and ' replaced by entities (safe in HTML and XML text and
+/// attribute values).
+void append_html_escaped(std::string& out, std::string_view text);
+
+/// The font family names of a CSS-like list ("'Noto Serif', Georgia, serif"): split at commas,
+/// quotes dropped, only letters, digits, spaces and hyphens kept (the names end up in CSS,
+/// XML and fontconfig patterns), runs of spaces collapsed, empty names left out.
+[[nodiscard]] std::vector<std::string> font_family_names(std::string_view list);
+
+/// Reads a decimal number ("11", " 1.7", "12pt", "20 mm": the leading number); nullopt when
+/// `text` does not start with one or it is not finite.
+[[nodiscard]] std::optional<double> leading_number(std::string_view text) noexcept;
 
 /// The first non-empty string (or number) among `keys` of the object `input`; each key is tried
 /// as written, then against the object's keys normalised (lower-case, spaces and hyphens to

@@ -32,7 +32,7 @@ std::optional<persistence::execution_record> stored_execution(const fs::path& di
 fs::path fixture_path(const std::string& name) { return *testing::fixtures_dir() / name; }
 
 // The formats a request asks for, as canonical names of the text formats (md, html, txt).
-std::set<std::string> requested_text_formats(const json& body) {
+std::set<std::string> requested_book_formats(const json& body) {
   std::set<std::string> out;
   const json* inputs = nullptr;
   if (body.contains("inputs") && body["inputs"].is_object()) inputs = &body["inputs"];
@@ -44,6 +44,7 @@ std::set<std::string> requested_text_formats(const json& body) {
     if (name == "md" || name == "markdown") out.insert("md");
     if (name == "html") out.insert("html");
     if (name == "txt" || name == "text") out.insert("txt");
+    if (name == "epub" || name == "docx" || name == "pdf") out.insert(name);
   }
   return out;
 }
@@ -135,7 +136,7 @@ TEST(WorkerCli, RunEveryFixturePayloadOffline) {
     EXPECT_EQ(record->status, "completed");
     if (!has_output_node(body)) continue;  // nothing to export (request-execute-readme-minimal)
 
-    auto formats = requested_text_formats(body);
+    auto formats = requested_book_formats(body);
     if (formats.empty()) formats.insert("md");  // nothing producible asked for: markdown
     for (const auto& format : formats) {
       const auto file = out / ("book." + format);
@@ -163,15 +164,15 @@ TEST(WorkerCli, RunTwelveChapterFixtureWritesTwelveChapters) {
   ASSERT_TRUE(record);
   const auto& chapters = record->result["book"]["chapters"];
   ASSERT_EQ(chapters.size(), 12U);
-  // pdf and docx were asked for: the run still writes a book file (markdown) and names the
-  // formats it could not produce.
-  const auto md = read_text(out / "book.md");
-  ASSERT_FALSE(md.empty());
-  for (const auto& ch : chapters) {
-    EXPECT_NE(md.find(ch.value("title", std::string{})), std::string::npos)
-        << ch.value("title", std::string{});
-  }
-  EXPECT_NE(md.find("Wings of Ash and Empire"), std::string::npos);
+  // The form asked for pdf and docx: both are written, and nothing is reported missing.
+  const auto pdf = read_text(out / "book.pdf");
+  ASSERT_GT(pdf.size(), 1000U);
+  EXPECT_EQ(pdf.substr(0, 5), "%PDF-");
+  const auto docx = read_text(out / "book.docx");
+  ASSERT_GT(docx.size(), 1000U);
+  EXPECT_EQ(docx.substr(0, 2), "PK");  // a zip package
+  EXPECT_EQ(record->output.value("warnings", json::array()).dump().find("pdf"), std::string::npos);
+  for (const auto& ch : chapters) EXPECT_FALSE(ch.value("title", std::string{}).empty());
 }
 
 TEST(WorkerCli, RunAudiobookFixtureWarnsAboutAudioAndWritesText) {

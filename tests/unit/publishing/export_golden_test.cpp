@@ -71,7 +71,9 @@ void expect_matches_golden(const std::string& file_name, const std::string& actu
 }
 
 // A small book that goes through every feature of the exporters: front matter, an untitled
-// chapter, Markdown inside chapters, text that looks like HTML, and non-Latin scripts.
+// chapter, Markdown inside chapters (emphasis, a heading, lists, a quote, a scene break, a
+// table, a link, code), text that looks like HTML, non-Latin scripts, and the typography
+// inputs of the Lekhika form.
 book golden_book() {
   const nlohmann::json input = {
       {"book_title", "The Lantern Keeper"},
@@ -81,6 +83,11 @@ book golden_book() {
       {"introduction", "Read it *slowly*, by lamplight."},
       {"author_bio", "Asha Rao writes about <small> things in \"big\" places."},
       {"language", "en"},
+      {"typography_combo", "modern"},
+      {"body_font_size", "12"},
+      {"line_height", "1.6"},
+      {"page_size", "6x9"},
+      {"page_margins", "wide"},
   };
   std::vector<workflow::chapter> chapters;
   chapters.push_back(make_chapter("The Dark Road",
@@ -99,13 +106,28 @@ book golden_book() {
                                   "* * *\n"
                                   "\n"
                                   "She counted the steps: 1. left, 2. right.\n"));
-  chapters.push_back(make_chapter("",
-                                  "1. Find the oil.\n"
-                                  "2. Trim the wick.\n"
-                                  "3. Wait for night.\n"
-                                  "\n"
-                                  "The village called it *the_keeper's_way*, and nobody asked.\n"
-                                  "Tags like <b> & \"quotes\" stay text.\n"));
+  chapters.push_back(
+      make_chapter("",
+                   "1. Find the oil.\n"
+                   "   - in the shed\n"
+                   "   - behind the door\n"
+                   "2. Trim the wick.\n"
+                   "3. Wait for night.\n"
+                   "\n"
+                   "The village called it *the_keeper's_way*, and nobody asked.\n"
+                   "Tags like <b> & \"quotes\" stay text, and so does\n"
+                   "<script>alert('x')</script>.\n"
+                   "\n"
+                   "| Supply | Amount |\n"
+                   "|--------|-------:|\n"
+                   "| Oil | 2 jars |\n"
+                   "| Wick | *one* \\| spare |\n"
+                   "\n"
+                   "See [the keeper's guide](https://example.org/guide) or `trim()`:\n"
+                   "\n"
+                   "```\n"
+                   "wick.trim(<2mm>);\n"
+                   "```\n"));
   chapters.push_back(
       make_chapter("दीपक — The Lamp 🪔",
                    "### नया दिन\n"
@@ -126,8 +148,11 @@ TEST(ExportGolden, AboutTheAuthorFirst) {
   book b = golden_book();
   b.about_author_first = true;
   b.foreword.clear();
+  b.foreword_body = {};
   b.introduction.clear();
+  b.introduction_body = {};
   b.chapters.resize(1);
+  b.bodies.resize(1);
   expect_matches_golden("about_first.md", export_as(b, "md"));
   expect_matches_golden("about_first.txt", export_as(b, "txt"));
 }

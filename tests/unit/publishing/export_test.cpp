@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -27,7 +29,7 @@ book one_chapter_book(std::string title, std::string content, const json& input 
 
 TEST(ExportBook, NamesFilesAfterTheFormat) {
   const book b = one_chapter_book("A", "text");
-  for (std::string_view name : text_formats) {
+  for (std::string_view name : {"md", "html", "txt", "epub", "docx", "pdf"}) {
     const format_info* f = find_format(name);
     ASSERT_NE(f, nullptr);
     const auto file = export_book(b, *f);
@@ -38,17 +40,8 @@ TEST(ExportBook, NamesFilesAfterTheFormat) {
   }
 }
 
-TEST(ExportBook, UnavailableFormatsGiveNothing) {
+TEST(ExportBook, FormatsOutsideTheTableGiveNothing) {
   const book b = one_chapter_book("A", "text");
-  for (std::string_view name : {"epub", "docx", "pdf"}) {
-    const format_info* f = find_format(name);
-    ASSERT_NE(f, nullptr);
-    EXPECT_FALSE(export_book(b, *f).has_value()) << name;
-    // A caller's copy claiming availability does not change what this build can make.
-    format_info forged = *f;
-    forged.available = true;
-    EXPECT_FALSE(export_book(b, forged).has_value()) << name;
-  }
   const format_info audio{"mp3", "mp3", "audio/mpeg", false, true};
   EXPECT_FALSE(export_book(b, audio).has_value());
 }
@@ -95,6 +88,103 @@ TEST(ExportHtml, EscapesEverythingFromTheBook) {
   EXPECT_NE(html.find("<h3>&lt;h1&gt;</h3>"), std::string::npos);
   EXPECT_NE(html.find("<li>&lt;li&gt;</li>"), std::string::npos);
   EXPECT_NE(html.find("<blockquote>\n<p>&lt;q&gt;</p>\n</blockquote>"), std::string::npos);
+}
+
+// Every tag the HTML exporter writes; anything else in the output came from the book.
+bool is_exporter_tag(std::string_view tag) {
+  static constexpr std::array known = std::to_array<std::string_view>(
+      {"!DOCTYPE", "html",       "head",  "meta",    "title", "style",  "body", "header", "h1",
+       "h2",       "h3",         "h4",    "h5",      "h6",    "p",      "nav",  "ol",     "ul",
+       "li",       "a",          "main",  "section", "em",    "strong", "code", "pre",    "br",
+       "hr",       "blockquote", "table", "thead",   "tbody", "tr",     "th",   "td"});
+  if (!tag.empty() && tag.front() == '/') tag.remove_prefix(1);
+  tag = tag.substr(0, tag.find_first_of(" \n>"));
+  return std::find(known.begin(), known.end(), tag) != known.end();
+}
+
+TEST(ExportHtml, NeverContainsATagFromTheBook) {
+  const std::string hostile =
+      "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
+      "Text <iframe src=\"https://evil\"></iframe> and <b onclick=\"x\">bold</b>.\n\n"
+      "<!-- comment --> <?php echo 1; ?> <![CDATA[x]]> <!DOCTYPE html>\n\n"
+      "| <th> | <td> |\n|---|---|\n| <tr> | `<code>` |\n\n"
+      "- <li>\n\n> <blockquote>\n\n```\n</pre><script>\n```\n\n"
+      "[<a href=x>](javascript:alert(1)) ![<img>](x.png) <https://x.org/<b>>\n\n"
+      "# </h3><h1>";
+  const json input = {{"book_title", "<title>"},
+                      {"subtitle", "</p><script>"},
+                      {"author_name", "<meta http-equiv=refresh>"},
+                      {"foreword", hostile},
+                      {"introduction", hostile},
+                      {"author_bio", hostile},
+                      {"body_font_family", "x;}</style><script>alert(1)</script>"},
+                      {"heading_font_family", "\"</style>"}};
+  const std::string html = export_as(one_chapter_book("<i>" + hostile, hostile, input), "html");
+  for (std::size_t at = html.find('<'); at != std::string::npos; at = html.find('<', at + 1)) {
+    const std::string_view tag = std::string_view{html}.substr(at + 1, 40);
+    EXPECT_TRUE(is_exporter_tag(tag)) << "unexpected markup: <" << tag;
+  }
+  EXPECT_EQ(count_of(html, "<style>"), 1u);
+  EXPECT_EQ(count_of(html, "</style>"), 1u);
+  EXPECT_EQ(html.find("href=\"javascript"), std::string::npos);
+  EXPECT_EQ(html.find("<a href=\"x"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+}
+
+TEST(ExportHtml, AppliesTheTypography) {
+  const json input = {{"typography_combo", "modern"},
+                      {"body_font_family", "Georgia, serif"},
+                      {"body_font_size", "13"},
+                      {"line_height", "1.8"},
+                      {"page_size", "A4"},
+                      {"page_margins", "narrow"}};
+  const std::string html = export_as(one_chapter_book("A", "x", input), "html");
+  EXPECT_NE(html.find("body { font-family: \"Georgia\", serif; line-height: 1.8; }"),
+            std::string::npos);
+  EXPECT_NE(html.find("h1, h2, h3, h4, h5, h6 { font-family: \"Noto Sans\", \"DejaVu Sans\", "
+                      "sans-serif; }"),
+            std::string::npos);
+  EXPECT_NE(html.find("@page { size: 210mm 297mm; margin: 12mm; }"), std::string::npos);
+  EXPECT_NE(html.find("@media print { html { font-size: 13pt; } }"), std::string::npos);
+  EXPECT_NE(html.find("html { font-size: 132.95%; }"), std::string::npos);
+}
+
+TEST(ExportAll, HandBuiltBookWithoutParsedBodiesStillShowsItsContent) {
+  book b;
+  b.title = "Hand";
+  b.foreword = "Fore *word*";
+  b.chapters.push_back(make_chapter("One", "Some **bold** text"));
+  b.chapters.back().number = 1;
+  EXPECT_NE(export_as(b, "html").find("<p>Some <strong>bold</strong> text</p>"), std::string::npos);
+  EXPECT_NE(export_as(b, "html").find("<p>Fore <em>word</em></p>"), std::string::npos);
+  EXPECT_NE(export_as(b, "md").find("Some **bold** text"), std::string::npos);
+  EXPECT_NE(export_as(b, "txt").find("Some bold text"), std::string::npos);
+}
+
+TEST(ExportAll, EveryHardCaseExports) {
+  std::string table = "| # | Name | Note |\n|---|:---:|--:|\n";
+  for (int i = 0; i < 50; ++i) table += "| " + std::to_string(i) + " | *n* | 🙂 |\n";
+  std::vector<workflow::chapter> chapters{
+      make_chapter("Empty", ""),
+      make_chapter("Table", table),
+      make_chapter("Emoji 🐉", "🐉🔥👨‍👩‍👧 👋🏽 *🪔*"),
+      make_chapter("عربي", "مرحبا **بالعالم**\n\n- שלום\n- עולם"),
+      make_chapter("HTML", "<div><p>not markup</p></div>\n\n<b>x</b> & <i>y</i>"),
+      make_chapter("Broken", "*unclosed **strong `code\n\n> > >\n\n- \n\n```\nunclosed fence"),
+      make_chapter("Bytes", std::string{"nul\0 and \xFF\xFE bad", 15}),
+  };
+  const book b = compile_book({{"language", "ar"}}, std::move(chapters));
+  ASSERT_EQ(b.bodies.size(), 7u);
+  EXPECT_TRUE(b.bodies[0].empty());
+  for (std::string_view name : text_formats) {
+    const std::string out = export_as(b, name);
+    EXPECT_FALSE(out.empty()) << name;
+    EXPECT_NE(out.find("🐉🔥👨‍👩‍👧 👋🏽"), std::string::npos) << name;
+    EXPECT_NE(out.find("مرحبا"), std::string::npos) << name;
+    EXPECT_NE(out.find("49"), std::string::npos) << name;
+    EXPECT_NE(out.find("unclosed fence"), std::string::npos) << name;
+  }
+  EXPECT_NE(export_as(b, "html").find("<html lang=\"ar\" dir=\"rtl\">"), std::string::npos);
 }
 
 TEST(ExportHtml, IsOneSelfContainedDocument) {
@@ -232,8 +322,14 @@ TEST(ExportAll, HandBuiltBookWithoutTitleIsUntitled) {
 TEST(ExportAll, TwoHundredChapterTableOfContentsHasTwoHundredLinks) {
   std::vector<workflow::chapter> chapters;
   chapters.reserve(200);
-  for (int i = 0; i < 200; ++i) chapters.push_back(make_chapter("Part " + std::to_string(i), "x"));
+  for (int i = 0; i < 200; ++i) {
+    chapters.push_back(make_chapter("Part " + std::to_string(i),
+                                    "## Scene\n\nText *" + std::to_string(i) +
+                                        "*.\n\n- a\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |"));
+  }
   const book b = compile_book(json::object(), std::move(chapters));
+  ASSERT_EQ(b.bodies.size(), 200u);
+  EXPECT_EQ(b.bodies[199].blocks.size(), 4u);
 
   const std::string md = export_as(b, "md");
   EXPECT_EQ(count_of(md, "](#chapter-"), 200u);
@@ -244,6 +340,8 @@ TEST(ExportAll, TwoHundredChapterTableOfContentsHasTwoHundredLinks) {
   EXPECT_EQ(count_of(html, "<a href=\"#chapter-"), 200u);
   EXPECT_EQ(count_of(html, "<section id=\"chapter-"), 200u);
   EXPECT_NE(html.find("<a href=\"#chapter-200\">Chapter 200: Part 199</a>"), std::string::npos);
+  EXPECT_EQ(count_of(html, "<table>"), 200u);
+  EXPECT_NE(html.find("<p>Text <em>199</em>.</p>"), std::string::npos);
 
   const std::string txt = export_as(b, "txt");
   const std::size_t contents = txt.find("Contents\n========\n\n");

@@ -53,10 +53,10 @@ TEST(FindFormat, DescribesEachFormat) {
       {"md", "md", "text/markdown; charset=utf-8", true},
       {"html", "html", "text/html; charset=utf-8", true},
       {"txt", "txt", "text/plain; charset=utf-8", true},
-      {"epub", "epub", "application/epub+zip", false},
+      {"epub", "epub", "application/epub+zip", true},
       {"docx", "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-       false},
-      {"pdf", "pdf", "application/pdf", false}};
+       true},
+      {"pdf", "pdf", "application/pdf", true}};
   for (const auto& c : cases) {
     const format_info* f = find_format(c.name);
     ASSERT_NE(f, nullptr);
@@ -124,24 +124,27 @@ TEST(SelectFormats, WarnsAboutFormatsThatCannotBeProduced) {
                                  "format 'm4a' cannot be produced by this engine; skipped"}));
 }
 
-TEST(SelectFormats, WarnsThatPdfIsNotAvailableYet) {
+TEST(SelectFormats, ProducesEveryBookFormatOfTheForm) {
   const auto s = select_formats({{"output_formats", {"html", "PDF", "docx", "epub"}}}, {});
-  EXPECT_EQ(names(s), strings{"html"});
-  EXPECT_EQ(s.warnings, (strings{"format 'pdf' is not available yet; skipped",
-                                 "format 'docx' is not available yet; skipped",
-                                 "format 'epub' is not available yet; skipped"}));
+  EXPECT_EQ(names(s), (strings{"html", "pdf", "docx", "epub"}));
+  EXPECT_TRUE(s.warnings.empty());
+  for (const char* name : {"epub", "docx", "pdf"}) {
+    const format_info* f = find_format(name);
+    ASSERT_NE(f, nullptr) << name;
+    EXPECT_TRUE(f->available) << name;
+    EXPECT_FALSE(f->is_text) << name;
+  }
 }
 
 TEST(SelectFormats, FallsBackToMarkdownWithWarningsWhenNothingUsableWasRequested) {
-  const auto s = select_formats({{"output_formats", {"pdf", "docx"}}}, {"mp3"});
+  const auto s = select_formats({{"output_formats", {"mp3", "wav"}}}, {"mp3"});
   EXPECT_EQ(names(s), strings{"md"});
-  EXPECT_EQ(s.warnings, (strings{"format 'pdf' is not available yet; skipped",
-                                 "format 'docx' is not available yet; skipped",
-                                 "format 'mp3' cannot be produced by this engine; skipped"}));
+  EXPECT_EQ(s.warnings, (strings{"format 'mp3' cannot be produced by this engine; skipped",
+                                 "format 'wav' cannot be produced by this engine; skipped"}));
 }
 
 TEST(SelectFormats, WarnsOncePerName) {
-  const auto s = select_formats({{"output_formats", {"mp3", "MP3", "pdf", "pdf"}}}, {"mp3"});
+  const auto s = select_formats({{"output_formats", {"mp3", "MP3", "wav", "wav"}}}, {"mp3"});
   EXPECT_EQ(s.warnings.size(), 2u);
 }
 

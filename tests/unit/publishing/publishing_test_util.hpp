@@ -47,7 +47,7 @@ inline std::size_t count_of(std::string_view haystack, std::string_view needle) 
   return count;
 }
 
-/// The HTML the converter makes of one chapter's content (between its heading and </section>).
+/// The HTML the exporter makes of one chapter's content (between its heading and </section>).
 inline std::string chapter_html(std::string content) {
   std::vector<workflow::chapter> chapters;
   chapters.push_back(make_chapter("T", std::move(content)));

@@ -54,9 +54,13 @@ struct book {
 };
 
 /// Builds the book from the user input (book_title / story_title / title, subtitle,
-/// author_name / author, foreword, introduction, author_bio, about_author_position, language)
-/// and the chapters in order (renumbered 1..N). Missing title: "Untitled"; missing author: "";
-/// untitled chapters: "Chapter N"; text that is not valid UTF-8 gets U+FFFD in its place.
+/// author_name / author, foreword, introduction, author_bio, about_author_position, language,
+/// and the typography fields) and the chapters in order (renumbered 1..N). Missing title:
+/// "Untitled"; missing author: ""; untitled chapters: "Chapter N"; text that is not valid UTF-8
+/// gets U+FFFD in its place. Every chapter and front-matter text is parsed once into its body,
+/// with its shallowest heading made level 1; typography_combo picks a font pair (book styles
+/// serif, "modern" sans headings over serif text, business/tech sans), explicit font families
+/// override it, sizes are clamped (8..18 pt, line height 1.0..2.5, margins 5..40 mm).
 [[nodiscard]] book compile_book(const nlohmann::json& user_input,
                                 std::vector<workflow::chapter> chapters);
 
