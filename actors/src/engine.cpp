@@ -11,7 +11,8 @@ namespace lekhika::actors {
 
 struct engine::impl {
   engine_settings settings;
-  providers::provider_catalog catalog;
+  std::shared_ptr<const providers::provider_catalog> catalog;
+  std::optional<store_listener_actor> listener;
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
   store_writer_actor writer;
@@ -33,18 +34,21 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
   auto writer_store = persistence::open_store(settings.database_url);
   if (!writer_store) return writer_store.error();
   if (auto migrated = writer_store.value()->migrate(); !migrated) return migrated.error();
-  auto interrupted = writer_store.value()->interrupt_unfinished(now_ms());
-  if (!interrupted) return interrupted.error();
-  if (interrupted.value() > 0) {
-    log::warn("executions left unfinished by a previous run were marked failed (interrupted)",
-              {{"count", interrupted.value()}});
-  }
+  // Executions a stopped worker left unfinished are not failed: they are claimed and resumed
+  // from their checkpoints (by the registry, at start and periodically).
   auto reader_store = persistence::open_store(settings.database_url);
   if (!reader_store) return reader_store.error();
+  const bool shared = writer_store.value()->shared();
+  std::shared_ptr<persistence::store> listener_store;
+  if (shared) {
+    auto opened = persistence::open_store(settings.database_url);
+    if (!opened) return opened.error();
+    listener_store = std::move(opened).value();
+  }
 
   auto state = std::make_unique<impl>();
   state->settings = std::move(settings);
-  state->catalog = std::move(catalog);
+  state->catalog = std::make_shared<const providers::provider_catalog>(std::move(catalog));
   const int threads = state->settings.scheduler_threads > 0
                           ? state->settings.scheduler_threads
                           : static_cast<int>(std::max(2U, std::thread::hardware_concurrency()));
@@ -59,7 +63,7 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
   state->providers = std::make_shared<provider_directory>();
   state->providers->set_offline(spawn_offline_provider(sys, state->settings.offline_latency));
   // One transport (one curl multi loop) for every network key; one actor per key.
-  auto network = state->catalog.configured();
+  auto network = state->catalog->configured();
   if (!network.empty()) {
     auto pricing =
         state->settings.pricing
@@ -77,8 +81,15 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
   auto env = std::make_shared<execution_env>();
   env->settings = state->settings;
   env->writer = state->writer;
+  env->reader = state->reader;
   env->providers = state->providers;
+  env->catalog = state->catalog;
+  env->shared_store = shared;
   state->registry = spawn_registry(sys, env);
+  caf::anon_send(state->writer, watch_atom::value, state->registry);
+  if (listener_store) {
+    state->listener = spawn_store_listener(sys, std::move(listener_store), state->registry);
+  }
   log::info("engine started", {{"worker", state->settings.worker_id},
                                {"schedulerThreads", threads},
                                {"maxRunning", state->settings.max_running_executions},
@@ -89,7 +100,7 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
 caf::actor_system& engine::system() noexcept { return *impl_->system; }
 const registry_actor& engine::registry() const noexcept { return impl_->registry; }
 const store_reader_actor& engine::reader() const noexcept { return impl_->reader; }
-const providers::provider_catalog& engine::catalog() const noexcept { return impl_->catalog; }
+const providers::provider_catalog& engine::catalog() const noexcept { return *impl_->catalog; }
 const engine_settings& engine::settings() const noexcept { return impl_->settings; }
 
 void engine::drain(std::chrono::milliseconds grace) {
@@ -116,6 +127,7 @@ void engine::stop() {
         .receive([](flush_reply&) {}, [](caf::error&) {});
     self->send_exit(impl_->writer, caf::exit_reason::user_shutdown);
     self->send_exit(impl_->reader, caf::exit_reason::user_shutdown);
+    if (impl_->listener) self->send_exit(*impl_->listener, caf::exit_reason::user_shutdown);
     for (auto& provider : impl_->providers->all())
       self->send_exit(provider, caf::exit_reason::user_shutdown);
   }

@@ -51,6 +51,27 @@ std::string canonical_body(const nlohmann::json& body) {
   return copy.dump();
 }
 
+// The body with every process and preview node's models replaced by offline:draft.
+nlohmann::json with_offline_models(const nlohmann::json& body) {
+  nlohmann::json copy = body;
+  nlohmann::json* nodes = nullptr;
+  if (copy.contains("workflow") && copy["workflow"].is_object() &&
+      copy["workflow"].contains("nodes")) {
+    nodes = &copy["workflow"]["nodes"];
+  } else if (copy.contains("nodes")) {
+    nodes = &copy["nodes"];
+  }
+  if (nodes == nullptr || !nodes->is_array()) return copy;
+  for (auto& n : *nodes) {
+    if (!n.is_object()) continue;
+    const auto type = n.value("type", std::string{});
+    if (type == "input" || type == "condition" || type == "output") continue;
+    if (!n.contains("data") || !n["data"].is_object()) n["data"] = nlohmann::json::object();
+    n["data"]["selectedModels"] = nlohmann::json::array({"offline:draft"});
+  }
+  return copy;
+}
+
 }  // namespace
 
 std::variant<execution_plan_ptr, admission_error> make_plan(
@@ -93,7 +114,9 @@ std::variant<execution_plan_ptr, admission_error> make_plan(
   plan->user_id = request.user_id;
   plan->engine_id = request.engine_id;
   plan->input = workflow::sanitize_user_input(request.user_input);
-  plan->request_json = canonical_body(body);
+  // The stored body is what a takeover rebuilds the plan from, so it says what ran: with
+  // `run --offline`, the offline models.
+  plan->request_json = canonical_body(options.force_offline ? with_offline_models(body) : body);
   plan->request_hash = persistence::sha256_hex(plan->request_json);
   plan->warnings = std::move(report.warnings);
   plan->offline_forced = options.force_offline;

@@ -348,7 +348,7 @@ struct network_state {
     r.estimated = usage.estimated;
     r.cost_usd = cost;
     r.created_at = now_ms();
-    if (!r.execution_id.empty()) self->send(writer, persist{{std::move(r)}});
+    if (!r.execution_id.empty()) self->send(writer, persist{{std::move(r)}, std::nullopt});
   }
 
   void record_partial(const call_state& c, const std::string& status, const usage_totals& u) {

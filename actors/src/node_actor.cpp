@@ -66,6 +66,10 @@ struct node_state {
   std::vector<std::string> chapter_titles;
   std::shared_ptr<const manuscript> revising;  // reviser: the book it revises
 
+  // Chapters this node wrote before a takeover, and what they cost.
+  std::vector<workflow::chapter> written_before;
+  usage_totals written_before_usage;
+
   // Output node: artifacts still being stored.
   std::size_t artifacts_pending = 0;
   nlohmann::json artifact_formats = nlohmann::json::object();
@@ -89,27 +93,12 @@ struct node_state {
 
   void merge_inputs() {
     std::vector<std::shared_ptr<const manuscript>> books;
-    for (std::size_t slot = 0; slot < inputs.size(); ++slot) {
-      const auto& in = inputs[slot];
+    for (const auto& in : inputs) {
       if (!in) continue;
-      if (in->book && std::find(books.begin(), books.end(), in->book) == books.end())
-        books.push_back(in->book);
+      books.push_back(in->book);
       if (!plan_outline && in->plan) plan_outline = in->plan;
     }
-    if (books.size() == 1) {
-      book = books.front();
-    } else if (books.size() > 1) {
-      // Parallel writers meeting here: their books are joined in edge order.
-      auto joined = std::make_shared<manuscript>();
-      joined->node_id = spec->id;
-      for (const auto& b : books) {
-        for (auto ch : b->chapters) {
-          ch.number = static_cast<int>(joined->chapters.size()) + 1;
-          joined->chapters.push_back(std::move(ch));
-        }
-      }
-      book = std::move(joined);
-    }
+    book = merge_books(books, spec->id);
     for (auto it = arrival_order.rbegin(); it != arrival_order.rend(); ++it) {
       const auto& in = inputs[*it];
       if (in && !in->text.empty()) upstream.push_back({in->node_id, in->text});
@@ -283,13 +272,32 @@ struct node_state {
   void start_chapters(int total) {
     chapters_total = std::max(total, 1);
     chapters.assign(static_cast<std::size_t>(chapters_total), std::nullopt);
-    self->send(supervisor, node_progress{index, 0, chapters_total, 0});
+    // Chapters written before a takeover are kept (they are stored already): only the missing
+    // ones are written now.
+    for (auto& ch : written_before) {
+      if (ch.number < 1 || ch.number > chapters_total) continue;
+      auto& slot = chapters[static_cast<std::size_t>(ch.number - 1)];
+      if (!slot) ++chapters_done;
+      slot = std::move(ch);
+    }
+    written_before.clear();
+    usage += written_before_usage;
+    self->send(supervisor,
+               node_progress{index, chapters_done, chapters_total, usage.output_tokens});
+    if (chapters_done == chapters_total) {
+      finish_book();
+      return;
+    }
     launch_chapters();
   }
 
   void launch_chapters() {
-    while (!done && chapters_running < spec->chapter_concurrency &&
-           next_chapter <= chapters_total) {
+    while (!done && chapters_running < spec->chapter_concurrency) {
+      while (next_chapter <= chapters_total &&
+             chapters[static_cast<std::size_t>(next_chapter - 1)]) {
+        ++next_chapter;
+      }
+      if (next_chapter > chapters_total) return;
       launch_chapter(next_chapter++);
     }
   }
@@ -348,22 +356,17 @@ struct node_state {
       launch_chapters();
       return;
     }
+    finish_book();
+  }
+
+  void finish_book() {
     auto out = passthrough_output();
     auto written_book = std::make_shared<manuscript>();
     written_book->node_id = spec->id;
     for (auto& ch : chapters) written_book->chapters.push_back(std::move(*ch));
-    out->text = book_text(*written_book);
+    out->text = manuscript_text(*written_book);
     out->book = std::move(written_book);
     finish_completed(std::move(out));
-  }
-
-  static std::string book_text(const manuscript& m) {
-    std::string text;
-    for (const auto& ch : m.chapters) {
-      if (!text.empty()) text += "\n\n";
-      text += "Chapter " + std::to_string(ch.number) + ": " + ch.title + "\n\n" + ch.content;
-    }
-    return text;
   }
 
   // ---- output node ---------------------------------------------------------------------------
@@ -428,7 +431,7 @@ struct node_state {
 
   void finish_output(const publishing::format_selection& selection) {
     auto out = passthrough_output();
-    out->text = book ? book_text(*book) : joined_upstream_text();
+    out->text = book ? manuscript_text(*book) : joined_upstream_text();
     std::string primary =
         selection.formats.empty() ? "md" : std::string{selection.formats.front()->name};
     out->details = {
@@ -623,8 +626,12 @@ struct node_state {
 node_actor::behavior_type node_behavior(node_actor::stateful_pointer<node_state> self,
                                         execution_plan_ptr plan, std::size_t index,
                                         std::vector<successor> successors,
-                                        supervisor_actor supervisor, execution_env_ptr env) {
+                                        supervisor_actor supervisor, execution_env_ptr env,
+                                        std::vector<workflow::chapter> written_before,
+                                        usage_totals written_before_usage) {
   auto& st = self->state;
+  st.written_before = std::move(written_before);
+  st.written_before_usage = written_before_usage;
   st.self = self;
   st.plan = std::move(plan);
   st.index = index;
@@ -648,9 +655,11 @@ node_actor::behavior_type node_behavior(node_actor::stateful_pointer<node_state>
 
 node_actor spawn_node(caf::actor_system& system, execution_plan_ptr plan, std::size_t index,
                       std::vector<successor> successors, supervisor_actor supervisor,
-                      execution_env_ptr env) {
+                      execution_env_ptr env, std::vector<workflow::chapter> written_before,
+                      usage_totals written_before_usage) {
   return system.spawn(node_behavior, std::move(plan), index, std::move(successors),
-                      std::move(supervisor), std::move(env));
+                      std::move(supervisor), std::move(env), std::move(written_before),
+                      written_before_usage);
 }
 
 }  // namespace lekhika::actors

@@ -1,5 +1,7 @@
 #include "lekhika/actors/node_output.hpp"
 
+#include <algorithm>
+
 #include "lekhika/workflow/manuscript.hpp"
 
 namespace lekhika::actors {
@@ -34,6 +36,36 @@ usage_totals usage_of(const providers::completion& answer) {
   u.calls = 1;
   u.words = static_cast<std::int64_t>(workflow::count_words(answer.text));
   return u;
+}
+
+std::shared_ptr<const manuscript> merge_books(
+    const std::vector<std::shared_ptr<const manuscript>>& books, const std::string& joiner) {
+  std::vector<std::shared_ptr<const manuscript>> distinct;
+  for (const auto& b : books) {
+    if (b && std::find(distinct.begin(), distinct.end(), b) == distinct.end())
+      distinct.push_back(b);
+  }
+  if (distinct.empty()) return nullptr;
+  if (distinct.size() == 1) return distinct.front();
+  // Parallel writers meeting here: their books are joined in input order.
+  auto joined = std::make_shared<manuscript>();
+  joined->node_id = joiner;
+  for (const auto& b : distinct) {
+    for (auto ch : b->chapters) {
+      ch.number = static_cast<int>(joined->chapters.size()) + 1;
+      joined->chapters.push_back(std::move(ch));
+    }
+  }
+  return joined;
+}
+
+std::string manuscript_text(const manuscript& m) {
+  std::string text;
+  for (const auto& ch : m.chapters) {
+    if (!text.empty()) text += "\n\n";
+    text += "Chapter " + std::to_string(ch.number) + ": " + ch.title + "\n\n" + ch.content;
+  }
+  return text;
 }
 
 }  // namespace lekhika::actors

@@ -24,6 +24,8 @@ struct pending_submit {
 struct entry {
   execution_plan_ptr plan;
   phase state = phase::admitting;
+  std::int64_t epoch = 1;   // the lease epoch this worker holds the execution under
+  resume_state_ptr resume;  // set when taken over from a worker that stopped
   supervisor_actor supervisor;
   std::uint64_t queue_seq = 0;
   std::vector<pending_submit> admission_waiters;  // submits of this id while the row is created
@@ -63,6 +65,13 @@ struct registry_state {
   bool draining = false;
   std::map<std::string, std::int64_t> ended_by_status;
   std::vector<caf::typed_response_promise<registry_stats>> drain_waiters;
+  int resuming = 0;       // claimed executions whose checkpoints are being read
+  bool claiming = false;  // a claim is on its way to the store
+  // Callers waiting for executions that run on another worker: answered when it ends there.
+  std::unordered_map<std::string, std::vector<pending_submit>> remote_submits;
+  std::unordered_map<std::string, std::vector<caf::typed_response_promise<cancel_reply>>>
+      remote_cancels;
+  bool remote_poll_scheduled = false;
 
   // ---- admission ------------------------------------------------------------------------------
 
@@ -93,6 +102,10 @@ struct registry_state {
     cmd.record.request_hash = plan->request_hash;
     cmd.record.created_at = plan->created_at_ms;
     cmd.record.last_seq = 1;
+    // Leased from the start: no other worker takes it over while this one is alive.
+    cmd.record.lease_owner = env->settings.worker_id;
+    cmd.record.lease_expires_at = now_ms() + env->settings.lease_ttl.count();
+    cmd.record.lease_epoch = 1;
     cmd.first_event = {
         plan->execution_id,
         1,
@@ -145,6 +158,10 @@ struct registry_state {
     return reply;
   }
 
+  [[nodiscard]] static bool is_terminal(const std::string& status) {
+    return status == "completed" || status == "failed" || status == "cancelled";
+  }
+
   [[nodiscard]] static std::string status_of(const entry& e) {
     switch (e.state) {
       case phase::admitting:
@@ -175,10 +192,18 @@ struct registry_state {
       const auto hash = it->second.plan->request_hash;
       for (const auto& observer : it->second.observers) caf::anon_send(observer, not_live{id});
       drop(it);
+      const bool unfinished = !is_terminal(reply.existing.status);
       for (auto& w : waiters) {
         if (reply.existing.request_hash != hash) {
           w.promise.deliver(refuse(
               "conflict", "executionId '" + id + "' was already used with a different body"));
+          continue;
+        }
+        if (unfinished && w.wait_for_end) {
+          // It runs on another worker (or waits to be taken over): answer when it ends there.
+          w.joined = true;
+          remote_submits[id].push_back(w);
+          schedule_remote_poll();
           continue;
         }
         submit_reply r;
@@ -279,7 +304,7 @@ struct registry_state {
 
   void launch(entry& e) {
     e.state = phase::running;
-    e.supervisor = spawn_supervisor(self->system(), e.plan, env, self);
+    e.supervisor = spawn_supervisor(self->system(), e.plan, env, self, e.epoch, e.resume);
     self->monitor(e.supervisor);
     by_supervisor.emplace(e.supervisor.address(), e.plan->execution_id);
     for (auto& observer : e.observers)
@@ -307,8 +332,11 @@ struct registry_state {
     ++ended_by_status[msg.final->record.status];
     release_slot(e.plan->user_id);
     answer_end(e, msg.final);
+    // Other workers may have callers waiting for this execution.
+    if (env->shared_store) self->send(env->writer, notify_cmd{"lekhika_ended", msg.execution_id});
     start_next();
     check_drained();
+    maybe_claim();
   }
 
   void answer_end(entry& e, const final_result_ptr& final) {
@@ -349,7 +377,7 @@ struct registry_state {
     update.status = "failed";
     update.finished_at = final->record.finished_at;
     update.error = final->record.error;
-    self->send(env->writer, persist{{std::move(update)}});
+    self->send(env->writer, persist{{std::move(update)}, persistence::fence{id, e.epoch}});
     ++ended_by_status["failed"];
     release_slot(e.plan->user_id);
     answer_end(e, final);
@@ -361,9 +389,10 @@ struct registry_state {
 
   caf::result<cancel_reply> cancel(cancel_request& req) {
     auto it = live.find(req.execution_id);
-    if (it == live.end() || (req.user_id && *req.user_id != it->second.plan->user_id)) {
+    if (it != live.end() && req.user_id && *req.user_id != it->second.plan->user_id) {
       return cancel_reply{false, {}, nullptr};
     }
+    if (it == live.end()) return cancel_elsewhere(req);
     auto& e = it->second;
     switch (e.state) {
       case phase::admitting:
@@ -431,7 +460,7 @@ struct registry_state {
                                      {"progress", 0},
                                      {"usage", r.usage}},
                                     r.finished_at};
-    self->send(env->writer, persist{{std::move(update), event}});
+    self->send(env->writer, persist{{std::move(update), event}, persistence::fence{id, e.epoch}});
     for (auto& observer : e.observers) caf::anon_send(observer, execution_event{event});
     ++ended_by_status["cancelled"];
     check_drained();
@@ -443,6 +472,206 @@ struct registry_state {
     self->request(env->writer, std::chrono::seconds{30}, flush_atom::value)
         .then([answer](flush_reply&) mutable { answer(); },
               [answer](caf::error&) mutable { answer(); });
+  }
+
+  // ---- other workers ---------------------------------------------------------------------------
+
+  // Not running here: if it is unfinished in the store (another worker runs it, or it waits to
+  // be taken over) the cancel is recorded there and the owner is notified.
+  caf::result<cancel_reply> cancel_elsewhere(const cancel_request& req) {
+    auto promise = self->make_response_promise<cancel_reply>();
+    const auto id = req.execution_id;
+    const bool wait = req.wait_for_end;
+    self->request(env->writer, std::chrono::seconds{30},
+                  remote_cancel_cmd{req.execution_id, req.user_id, req.reason})
+        .then(
+            [this, promise, id, wait](remote_cancel_reply& reply) mutable {
+              if (reply.error || !reply.marked) {
+                promise.deliver(cancel_reply{false, {}, nullptr});  // ended, or unknown
+                return;
+              }
+              if (wait) {
+                remote_cancels[id].push_back(promise);
+                schedule_remote_poll();
+                return;
+              }
+              promise.deliver(cancel_reply{false, "cancelling", nullptr, true});
+            },
+            [promise](caf::error&) mutable {
+              promise.deliver(cancel_reply{false, {}, nullptr});
+            });
+    return promise;
+  }
+
+  void on_notice(const remote_notice& notice) {
+    const auto& id = notice.note.payload;
+    if (notice.note.channel == "lekhika_cancel") {
+      if (auto it = live.find(id); it != live.end()) {
+        cancel_request req{id, std::nullopt, "cancelled by an operator on another worker", false};
+        (void)cancel(req);
+      }
+    } else if (notice.note.channel == "lekhika_ended") {
+      if (remote_submits.count(id) > 0 || remote_cancels.count(id) > 0) check_remote(id);
+    }
+  }
+
+  // Waiters of remote executions are answered on the "ended" notification; a slow poll covers a
+  // missed notification and stores without notifications.
+  void schedule_remote_poll() {
+    if (remote_poll_scheduled) return;
+    remote_poll_scheduled = true;
+    self->delayed_send(self, std::chrono::seconds{2}, tick_atom::value);
+  }
+
+  void poll_remote() {
+    remote_poll_scheduled = false;
+    std::vector<std::string> ids;
+    for (const auto& [id, w] : remote_submits) ids.push_back(id);
+    for (const auto& [id, w] : remote_cancels) ids.push_back(id);
+    for (const auto& id : ids) check_remote(id);
+    if (!remote_submits.empty() || !remote_cancels.empty()) schedule_remote_poll();
+  }
+
+  void check_remote(const std::string& id) {
+    self->request(env->reader, std::chrono::seconds{30}, execution_query{id, std::nullopt, false})
+        .then(
+            [this, id](execution_view& view) {
+              if (!view.snapshot.found || !is_terminal(view.snapshot.record.status)) return;
+              const auto status = view.snapshot.record.status;
+              if (auto it = remote_submits.find(id); it != remote_submits.end()) {
+                for (auto& w : it->second) {
+                  submit_reply r;
+                  r.execution_id = id;
+                  r.status = status;
+                  r.attached = w.joined;
+                  r.ended_in_store = true;
+                  w.promise.deliver(std::move(r));
+                }
+                remote_submits.erase(it);
+              }
+              if (auto it = remote_cancels.find(id); it != remote_cancels.end()) {
+                for (auto& p : it->second) p.deliver(cancel_reply{false, status, nullptr, true});
+                remote_cancels.erase(it);
+              }
+            },
+            [](caf::error&) {});
+  }
+
+  // The store refused writes made under these leases: another worker took the executions over
+  // (this one was presumed dead). Stop them here without a word to the store; their callers
+  // are answered when they end on the other worker.
+  void on_lease_lost(const lease_lost& lost) {
+    for (const auto& id : lost.execution_ids) {
+      auto it = live.find(id);
+      if (it == live.end()) continue;
+      auto e = std::move(it->second);
+      live.erase(it);
+      log::warn("execution taken over by another worker; stopped here", {{"executionId", id}});
+      if (e.state == phase::running) {
+        by_supervisor.erase(e.supervisor.address());
+        self->send_exit(e.supervisor, caf::exit_reason::user_shutdown);
+        release_slot(e.plan->user_id);
+      } else if (e.state == phase::queued) {
+        auto& t = tenants[e.plan->user_id];
+        --t.queued;
+        t.cancelled.insert(e.queue_seq);
+        --queued;
+      }
+      for (auto& w : e.end_waiters) remote_submits[id].push_back(w);
+      for (auto& p : e.cancel_waiters) remote_cancels[id].push_back(p);
+      for (const auto& observer : e.observers) caf::anon_send(observer, not_live{id});
+    }
+    if (!remote_submits.empty() || !remote_cancels.empty()) schedule_remote_poll();
+    start_next();
+  }
+
+  // ---- taking over executions of workers that stopped -----------------------------------------
+
+  // Claims as many unfinished executions as there are free slots. At start, also those this
+  // worker held before a restart (same worker id), without waiting for their leases to expire.
+  void maybe_claim(bool reclaim_own = false) {
+    if (!env->settings.recover || draining || claiming) return;
+    const int busy = running + queued + admitting + resuming;
+    const int free = env->settings.max_running_executions - busy;
+    if (free <= 0 && !reclaim_own) return;
+    claiming = true;
+    self->request(env->writer, std::chrono::seconds{60}, claim_cmd{std::max(free, 1), reclaim_own})
+        .then(
+            [this](claim_reply& reply) {
+              claiming = false;
+              if (reply.error) {
+                log::warn("cannot claim executions", {{"error", reply.error->message}});
+                return;
+              }
+              for (auto& record : reply.claimed) take_over(std::move(record));
+            },
+            [this](caf::error&) { claiming = false; });
+  }
+
+  void take_over(persistence::execution_record record) {
+    const auto id = record.id;
+    if (live.count(id) > 0) return;  // already here (cannot happen: we held no lease on it)
+    auto body = nlohmann::json::parse(record.request_json, nullptr, false);
+    auto admitted = body.is_discarded()
+                        ? std::variant<execution_plan_ptr, admission_error>{admission_error{
+                              "resume_failed", "the stored request is not JSON", {}}}
+                        : make_plan(body, *env->catalog, {}, id, record.created_at);
+    if (auto* refused = std::get_if<admission_error>(&admitted)) {
+      std::string why = refused->message;
+      for (const auto& p : refused->details) why += "; " + p.path + ": " + p.message;
+      fail_takeover(record, "cannot resume: " + why);
+      return;
+    }
+    auto plan = std::get<execution_plan_ptr>(std::move(admitted));
+    log::info(
+        "taking over an execution",
+        {{"executionId", id}, {"epoch", record.lease_epoch}, {"previousStatus", record.status}});
+    ++resuming;
+    self->request(env->reader, std::chrono::seconds{60}, resume_query{id})
+        .then(
+            [this, plan, record](resume_data& data) mutable {
+              --resuming;
+              if (data.error) {
+                // The store went away: the lease expires and this (or another) worker tries again.
+                log::warn("cannot read checkpoints; will retry",
+                          {{"executionId", record.id}, {"error", data.error->message}});
+                return;
+              }
+              auto state = std::make_shared<resume_state>(
+                  build_resume_state(*plan, record, data.runs, data.outputs, data.chapters));
+              auto& e = live[record.id];
+              e.plan = plan;
+              e.epoch = record.lease_epoch;
+              e.resume = std::move(state);
+              e.state = phase::queued;
+              enqueue(e);
+              start_next();
+            },
+            [this](caf::error&) { --resuming; });
+  }
+
+  // A claimed execution that cannot run any more (its stored request no longer validates,
+  // e.g. a provider key was removed): it fails with the reason, under the claimed lease.
+  void fail_takeover(const persistence::execution_record& record, const std::string& why) {
+    log::error("cannot resume an execution", {{"executionId", record.id}, {"error", why}});
+    const auto finished = now_ms();
+    nlohmann::json error{{"code", "resume_failed"}, {"message", why}};
+    persistence::execution_update update;
+    update.id = record.id;
+    update.status = "failed";
+    update.finished_at = finished;
+    update.error = error;
+    persistence::event_record event{record.id,
+                                    record.last_seq + 1,
+                                    "execution.failed",
+                                    {{"executionId", record.id},
+                                     {"status", "failed"},
+                                     {"error", error},
+                                     {"progress", record.progress}},
+                                    finished};
+    self->send(env->writer, persist{{std::move(update), std::move(event)},
+                                    persistence::fence{record.id, record.lease_epoch}});
+    ++ended_by_status["failed"];
   }
 
   // ---- reads ----------------------------------------------------------------------------------
@@ -540,6 +769,11 @@ registry_actor::behavior_type registry_behavior(
   self->state.self = self;
   self->state.env = std::move(env);
   self->set_down_handler([self](caf::down_msg& down) { self->state.on_supervisor_down(down); });
+  if (self->state.env->settings.recover) {
+    // At start: take back what this worker held before a restart, and what stopped workers left.
+    self->state.maybe_claim(true);
+    self->delayed_send(self, self->state.env->settings.claim_interval, claim_atom::value);
+  }
   // Shutdown: every running execution stops with the registry (its rows stay unfinished).
   self->set_exit_handler([self](caf::exit_msg& msg) {
     // Everyone still waiting gets an error now, so that no bridge actor waits forever.
@@ -551,6 +785,12 @@ registry_actor::behavior_type registry_behavior(
       for (auto& w : e.cancel_waiters) w.deliver(gone);
     }
     for (auto& w : self->state.drain_waiters) w.deliver(gone);
+    for (auto& [id, waiting] : self->state.remote_submits) {
+      for (auto& w : waiting) w.promise.deliver(gone);
+    }
+    for (auto& [id, waiting] : self->state.remote_cancels) {
+      for (auto& p : waiting) p.deliver(gone);
+    }
     self->quit(msg.reason);
   });
   return {
@@ -561,6 +801,13 @@ registry_actor::behavior_type registry_behavior(
       [self](stats_atom) { return self->state.stats(); },
       [self](drain_atom) { return self->state.drain(); },
       [self](execution_ended& msg) { self->state.on_ended(msg); },
+      [self](lease_lost& lost) { self->state.on_lease_lost(lost); },
+      [self](remote_notice& notice) { self->state.on_notice(notice); },
+      [self](claim_atom) {
+        self->state.maybe_claim();
+        self->delayed_send(self, self->state.env->settings.claim_interval, claim_atom::value);
+      },
+      [self](tick_atom) { self->state.poll_remote(); },
   };
 }
 

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <array>
+#include <map>
 #include <set>
 
 #include "lekhika/actors/log.hpp"
@@ -16,6 +18,8 @@ struct writer_state {
   std::shared_ptr<persistence::store> store;
   engine_settings settings;
   persistence::write_batch pending;
+  std::map<std::string, std::int64_t> fences;  // lease epochs the pending writes were made under
+  std::optional<registry_actor> registry;      // told when a lease was lost
   bool tick_scheduled = false;
   std::chrono::milliseconds retry_delay{0};  ///< grows while the database is unavailable
   static inline const char* name = "store_writer";
@@ -40,27 +44,48 @@ std::string write_execution_id(const persistence::write& w) {
       w);
 }
 
-// Commits the pending writes. When the batch fails as a whole, the writes are tried one by one:
-// a write the database refuses (a bug, never expected) is logged and dropped so that it cannot
-// block every later write; when the database itself is unavailable, everything stays pending
-// and is retried with a growing delay.
+[[nodiscard]] std::vector<persistence::fence> fences_of(const writer_state& st) {
+  std::vector<persistence::fence> out;
+  out.reserve(st.fences.size());
+  for (const auto& [id, epoch] : st.fences) out.push_back({id, epoch});
+  return out;
+}
+
+void report_lost(writer_state& st, std::vector<std::string> ids) {
+  if (ids.empty()) return;
+  log::warn("writes refused: another worker holds these executions now", {{"executions", ids}});
+  if (st.registry) caf::anon_send(*st.registry, lease_lost{std::move(ids)});
+}
+
+// Commits the pending writes. Writes made under a lease that another worker has taken since are
+// dropped by the store (fencing) and reported. When the batch fails as a whole, the writes are
+// tried one by one: a write the database refuses (a bug, never expected) is logged and dropped
+// so that it cannot block every later write; when the database itself is unavailable,
+// everything stays pending and is retried with a growing delay.
 result<void> flush(writer_state& st) {
   if (st.pending.empty()) return {};
-  auto applied = st.store->apply(st.pending);
+  const auto fences = fences_of(st);
+  auto applied = st.store->apply_fenced(st.pending, fences);
   if (applied) {
     st.pending.clear();
+    st.fences.clear();
     st.retry_delay = std::chrono::milliseconds{0};
+    report_lost(st, std::move(applied).value());
     return {};
   }
   if (applied.error().code == "store_unavailable") {
     log::error("store unavailable; writes kept for retry",
                {{"pending", st.pending.size()}, {"error", applied.error().message}});
-    return applied;
+    return applied.error();
   }
   persistence::write_batch kept;
+  std::vector<std::string> lost;
   for (auto& w : st.pending) {
-    auto one = st.store->apply(persistence::write_batch{w});
-    if (one) continue;
+    auto one = st.store->apply_fenced(persistence::write_batch{w}, fences);
+    if (one) {
+      for (auto& id : one.value()) lost.push_back(std::move(id));
+      continue;
+    }
     if (one.error().code == "store_unavailable") {
       kept.push_back(std::move(w));
       continue;
@@ -69,9 +94,13 @@ result<void> flush(writer_state& st) {
                                                   {"executionId", write_execution_id(w)},
                                                   {"error", one.error().message}});
   }
+  std::sort(lost.begin(), lost.end());
+  lost.erase(std::unique(lost.begin(), lost.end()), lost.end());
+  report_lost(st, std::move(lost));
   st.pending = std::move(kept);
   if (!st.pending.empty())
     return failure{"store_unavailable", "database unavailable; writes kept for retry"};
+  st.fences.clear();
   return {};
 }
 
@@ -96,9 +125,12 @@ store_writer_actor::behavior_type store_writer(
     std::shared_ptr<persistence::store> store, engine_settings settings) {
   self->state.store = std::move(store);
   self->state.settings = std::move(settings);
+  // This worker's leases are renewed from here, on the writer's connection.
+  self->delayed_send(self, self->state.settings.lease_renew_interval, renew_atom::value);
   return {
       [self](persist& msg) {
         auto& st = self->state;
+        if (msg.fence) st.fences[msg.fence->execution_id] = msg.fence->epoch;
         for (auto& w : msg.writes) st.pending.push_back(std::move(w));
         if (st.pending.size() >= st.settings.store_batch_limit && st.retry_delay.count() == 0) {
           flush_or_retry(self);
@@ -132,6 +164,56 @@ store_writer_actor::behavior_type store_writer(
         schedule_tick(self);
         return reply;
       },
+      [self](claim_cmd& cmd) -> claim_reply {
+        auto& st = self->state;
+        claim_reply reply;
+        if (auto flushed = flush(st); !flushed) {
+          reply.error = flushed.error();
+          return reply;
+        }
+        auto claimed = st.store->claim_executions(
+            st.settings.worker_id, now_ms(), st.settings.lease_ttl, cmd.limit, cmd.reclaim_own);
+        if (!claimed) {
+          reply.error = claimed.error();
+        } else {
+          reply.claimed = std::move(claimed).value();
+        }
+        return reply;
+      },
+      [self](renew_atom) {
+        auto& st = self->state;
+        auto renewed =
+            st.store->renew_leases(st.settings.worker_id, now_ms(), st.settings.lease_ttl);
+        if (!renewed) {
+          log::error("cannot renew this worker's leases",
+                     {{"worker", st.settings.worker_id}, {"error", renewed.error().message}});
+        }
+        self->delayed_send(self, st.settings.lease_renew_interval, renew_atom::value);
+      },
+      [self](remote_cancel_cmd& cmd) -> remote_cancel_reply {
+        auto& st = self->state;
+        remote_cancel_reply reply;
+        auto marked = st.store->request_cancel(cmd.execution_id, cmd.user_id, cmd.reason);
+        if (!marked) {
+          reply.error = marked.error();
+          return reply;
+        }
+        reply.marked = marked.value();
+        if (reply.marked) {
+          if (auto told = st.store->notify("lekhika_cancel", cmd.execution_id); !told) {
+            log::warn("cancel stored but other workers not notified",
+                      {{"executionId", cmd.execution_id}, {"error", told.error().message}});
+          }
+        }
+        return reply;
+      },
+      [self](notify_cmd& cmd) {
+        if (auto told = self->state.store->notify(cmd.channel, cmd.payload); !told) {
+          log::warn("cannot notify other workers",
+                    {{"channel", cmd.channel}, {"error", told.error().message}});
+        }
+      },
+      [self](watch_atom, registry_actor& registry) { self->state.registry = std::move(registry); },
       [self](flush_atom) -> flush_reply {
         flush_reply reply;
         if (auto flushed = flush(self->state); !flushed) reply.error = flushed.error();
@@ -253,7 +335,59 @@ store_reader_actor::behavior_type store_reader(
         }
         return reply;
       },
+      [self](resume_query& q) -> resume_data {
+        auto& db = *self->state.store;
+        resume_data reply;
+        auto runs = db.node_runs(q.execution_id);
+        auto outputs = db.node_outputs(q.execution_id);
+        auto chapters = db.chapters(q.execution_id);
+        if (!runs || !outputs || !chapters) {
+          reply.error = !runs ? runs.error() : (!outputs ? outputs.error() : chapters.error());
+          return reply;
+        }
+        reply.runs = std::move(runs).value();
+        reply.outputs = std::move(outputs).value();
+        reply.chapters = std::move(chapters).value();
+        return reply;
+      },
       [self](ping_atom) -> bool { return self->state.store->ping(); },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listener: waits for other workers' notifications (a cancel, an end) on its own connection.
+
+struct listener_state {
+  std::shared_ptr<persistence::store> store;
+  registry_actor registry;
+  static inline const char* name = "store_listener";
+};
+
+store_listener_actor::behavior_type store_listener(
+    store_listener_actor::stateful_pointer<listener_state> self,
+    std::shared_ptr<persistence::store> store, registry_actor registry) {
+  self->state.store = std::move(store);
+  self->state.registry = std::move(registry);
+  if (auto subscribed = self->state.store->listen({"lekhika_cancel", "lekhika_ended"});
+      !subscribed) {
+    log::error("cannot listen for other workers", {{"error", subscribed.error().message}});
+  }
+  self->send(self, listen_atom::value);
+  return {
+      [self](listen_atom) {
+        auto& st = self->state;
+        // A short wait keeps the actor responsive to its own exit.
+        auto notes = st.store->wait_notifications(std::chrono::milliseconds{500});
+        if (notes) {
+          for (auto& note : notes.value())
+            caf::anon_send(st.registry, remote_notice{std::move(note)});
+        } else {
+          // The database is away; the next wait reconnects. Avoid spinning meanwhile.
+          self->delayed_send(self, std::chrono::seconds{1}, listen_atom::value);
+          return;
+        }
+        self->send(self, listen_atom::value);
+      },
   };
 }
 
@@ -263,6 +397,12 @@ store_writer_actor spawn_store_writer(caf::actor_system& system,
                                       std::shared_ptr<persistence::store> store,
                                       engine_settings settings) {
   return system.spawn<caf::detached>(store_writer, std::move(store), std::move(settings));
+}
+
+store_listener_actor spawn_store_listener(caf::actor_system& system,
+                                          std::shared_ptr<persistence::store> store,
+                                          registry_actor registry) {
+  return system.spawn<caf::detached>(store_listener, std::move(store), std::move(registry));
 }
 
 store_reader_actor spawn_store_reader(caf::actor_system& system,

@@ -20,6 +20,8 @@ struct supervisor_state {
   execution_plan_ptr plan;
   execution_env_ptr env;
   registry_actor registry;
+  std::int64_t epoch = 1;   // the lease this worker writes under
+  resume_state_ptr resume;  // set when the execution was taken over
 
   std::vector<node_actor> nodes;
   std::unordered_map<caf::actor_addr, std::size_t> node_by_addr;
@@ -56,8 +58,15 @@ struct supervisor_state {
     data["progress"] = progress;
     persistence::event_record event{plan->execution_id, ++seq, type, std::move(data), now_ms()};
     writes.emplace_back(event);
-    self->send(env->writer, persist{std::move(writes)});
+    write(std::move(writes));
     for (const auto& observer : observers) caf::anon_send(observer, execution_event{event});
+  }
+
+  // Every write of this execution is made under its lease: once another worker has taken the
+  // execution over, the store refuses them.
+  void write(persistence::write_batch writes) {
+    self->send(env->writer,
+               persist{std::move(writes), persistence::fence{plan->execution_id, epoch}});
   }
 
   [[nodiscard]] persistence::execution_update progress_update() {
@@ -89,28 +98,98 @@ struct supervisor_state {
   void start() {
     if (status != "queued") return;
     status = "running";
-    started_at = now_ms();
+    started_at = resume && resume->started_at > 0 ? resume->started_at : now_ms();
+    if (resume) restore();
     persistence::execution_update update;
     update.id = plan->execution_id;
     update.status = status;
     update.started_at = started_at;
-    emit("execution.started", {{"workerId", env->settings.worker_id}}, {update});
+    nlohmann::json data{{"workerId", env->settings.worker_id}};
+    if (resume) {
+      data["resumed"] = true;
+      data["restoredNodes"] = terminal_count;
+    }
+    emit("execution.started", std::move(data), {update});
 
     // Spawn in reverse topological order so that every node is born knowing its successors.
+    // Restored nodes get no actor: they finished before the takeover.
     const auto order = plan->graph->topological_order();
     nodes.resize(size());
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      if (terminal[*it]) continue;
       std::vector<successor> successors;
-      for (auto next : plan->graph->outgoing(*it)) successors.emplace_back(next, nodes[next]);
-      auto actor = spawn_node(self->system(), plan, *it, std::move(successors), self, env);
+      for (auto next : plan->graph->outgoing(*it)) {
+        if (!terminal[next]) successors.emplace_back(next, nodes[next]);
+      }
+      std::vector<workflow::chapter> written;
+      usage_totals written_usage;
+      if (resume) {
+        written = resume->nodes[*it].chapters;
+        written_usage = resume->nodes[*it].chapters_usage;
+      }
+      auto actor = spawn_node(self->system(), plan, *it, std::move(successors), self, env,
+                              std::move(written), written_usage);
       self->monitor(actor);
       node_by_addr.emplace(actor.address(), *it);
       nodes[*it] = std::move(actor);
     }
     self->delayed_send(self, env->settings.execution_timeout, deadline_atom::value);
+    // Restored nodes deliver what they had delivered before (a condition only on its taken arms).
     for (std::size_t i = 0; i < size(); ++i) {
-      if (plan->graph->incoming(i).empty()) self->send(nodes[i], start_atom::value);
+      if (!terminal[i] || !outputs[i]) continue;
+      for (auto next : plan->graph->outgoing(i)) {
+        if (!terminal[next]) self->send(nodes[next], edge_delivery{i, delivered_to(i, next)});
+      }
     }
+    for (std::size_t i = 0; i < size(); ++i) {
+      if (!terminal[i] && plan->graph->incoming(i).empty()) self->send(nodes[i], start_atom::value);
+    }
+    if (terminal_count == size()) {
+      finalize();
+      return;
+    }
+    if (resume && resume->cancel_requested) cancel(resume->cancel_reason);
+  }
+
+  // Takes over the finished nodes of a resumed execution: their runs, outputs, usage and the
+  // chapters of every node, so that nothing finished is generated again.
+  void restore() {
+    seq = std::max(seq, resume->last_seq);
+    progress = resume->progress;
+    for (std::size_t i = 0; i < size(); ++i) {
+      const auto& cp = resume->nodes[i];
+      partial_chapters[i] = cp.chapters;
+      if (!cp.completed) continue;
+      terminal[i] = true;
+      ++terminal_count;
+      runs[i] = cp.run;
+      outputs[i] = cp.output;
+      usage += usage_from_run(cp.run.usage);
+    }
+  }
+
+  [[nodiscard]] static usage_totals usage_from_run(const nlohmann::json& j) {
+    usage_totals u;
+    if (!j.is_object()) return u;
+    u.input_tokens = j.value("inputTokens", std::int64_t{0});
+    u.output_tokens = j.value("outputTokens", std::int64_t{0});
+    u.calls = j.value("calls", std::int64_t{0});
+    u.cost_usd = j.value("costUsd", 0.0);
+    u.words = j.value("words", std::int64_t{0});
+    u.estimated = j.value("estimated", false);
+    return u;
+  }
+
+  // What restored node `from` delivers to `to`: its output, or nothing on an arm a condition
+  // did not take.
+  [[nodiscard]] node_output_ptr delivered_to(std::size_t from, std::size_t to) const {
+    const auto& out = outputs[from];
+    if (spec(from).kind != workflow::role_kind::condition) return out;
+    const auto& not_taken = out->details.value("notTaken", nlohmann::json::array());
+    for (const auto& id : not_taken) {
+      if (id.is_string() && id.get<std::string>() == spec(to).id) return nullptr;
+    }
+    return out;
   }
 
   // ---- node reports ---------------------------------------------------------------------------
@@ -141,7 +220,7 @@ struct supervisor_state {
     run.chapters_done = p.chapters_done;
     run.chapters_total = p.chapters_total;
     if (p.chapters_done == 0) {
-      self->send(env->writer, persist{{run}});
+      write({run});
       return;
     }
     emit("node.progress",
@@ -157,7 +236,7 @@ struct supervisor_state {
         plan->execution_id, spec(c.node).id,   c.chapter.number,
         c.chapter.title,    c.chapter.content, static_cast<std::int64_t>(c.chapter.words),
         c.usage.to_json()};
-    self->send(env->writer, persist{{std::move(record)}});
+    write({std::move(record)});
     partial_chapters[c.node].push_back(std::move(c.chapter));
   }
 
@@ -202,7 +281,7 @@ struct supervisor_state {
       }
       stop_all();
     } else {  // cancelled: recorded, no event of its own (execution.cancelled follows)
-      self->send(env->writer, persist{std::move(writes)});
+      write(std::move(writes));
     }
     if (terminal_count == size()) finalize();
   }
@@ -438,12 +517,14 @@ struct supervisor_state {
 
 supervisor_actor::behavior_type supervisor_behavior(
     supervisor_actor::stateful_pointer<supervisor_state> self, execution_plan_ptr plan,
-    execution_env_ptr env, registry_actor registry) {
+    execution_env_ptr env, registry_actor registry, std::int64_t epoch, resume_state_ptr resume) {
   auto& st = self->state;
   st.self = self;
   st.plan = std::move(plan);
   st.env = std::move(env);
   st.registry = std::move(registry);
+  st.epoch = epoch;
+  st.resume = std::move(resume);
   const auto n = st.size();
   st.terminal.assign(n, false);
   st.outputs.assign(n, nullptr);
@@ -479,8 +560,10 @@ supervisor_actor::behavior_type supervisor_behavior(
 }  // namespace
 
 supervisor_actor spawn_supervisor(caf::actor_system& system, execution_plan_ptr plan,
-                                  execution_env_ptr env, registry_actor registry) {
-  return system.spawn(supervisor_behavior, std::move(plan), std::move(env), std::move(registry));
+                                  execution_env_ptr env, registry_actor registry,
+                                  std::int64_t epoch, resume_state_ptr resume) {
+  return system.spawn(supervisor_behavior, std::move(plan), std::move(env), std::move(registry),
+                      epoch, std::move(resume));
 }
 
 }  // namespace lekhika::actors

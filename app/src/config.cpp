@@ -122,7 +122,7 @@ result<config> load_config(const config_source& source) {
     long long low;
     long long high;
   };
-  const std::array<int_setting, 15> ints{{{"MAX_RUNNING_EXECUTIONS", 2000, 1, 1000000},
+  const std::array<int_setting, 17> ints{{{"MAX_RUNNING_EXECUTIONS", 2000, 1, 1000000},
                                           {"MAX_QUEUED_EXECUTIONS", 100000, 0, 100000000},
                                           {"TENANT_MAX_RUNNING", 50, 1, 1000000},
                                           {"EXECUTION_TIMEOUT_S", 14400, 1, 30LL * 24 * 3600},
@@ -136,7 +136,9 @@ result<config> load_config(const config_source& source) {
                                           {"PROVIDER_MAX_ATTEMPTS", 4, 1, 20},
                                           {"PROVIDER_MAX_CONCURRENT", 256, 1, 100000},
                                           {"PROVIDER_BACKOFF_BASE_MS", 500, 1, 600000},
-                                          {"PROVIDER_BACKOFF_CAP_MS", 30000, 1, 3600000}}};
+                                          {"PROVIDER_BACKOFF_CAP_MS", 30000, 1, 3600000},
+                                          {"LEKHIKA_LEASE_TTL_MS", 30000, 1000, 3600000},
+                                          {"LEKHIKA_CLAIM_INTERVAL_MS", 5000, 100, 3600000}}};
   std::map<std::string, long long> values;
   for (const auto& s : ints) {
     auto v = integer_setting(source, s.name, s.fallback, s.low, s.high);
@@ -159,6 +161,9 @@ result<config> load_config(const config_source& source) {
   calls.default_max_concurrent = static_cast<int>(values["PROVIDER_MAX_CONCURRENT"]);
   calls.backoff_base = std::chrono::milliseconds{values["PROVIDER_BACKOFF_BASE_MS"]};
   calls.backoff_cap = std::chrono::milliseconds{values["PROVIDER_BACKOFF_CAP_MS"]};
+  c.engine.lease_ttl = std::chrono::milliseconds{values["LEKHIKA_LEASE_TTL_MS"]};
+  c.engine.lease_renew_interval = c.engine.lease_ttl / 3;
+  c.engine.claim_interval = std::chrono::milliseconds{values["LEKHIKA_CLAIM_INTERVAL_MS"]};
   if (auto host = source.get("HOST")) c.http.host = *host;
   if (auto secret = source.get("INTERNAL_API_SECRET"))
     c.http.auth_secret = providers::secret{*secret};
@@ -203,7 +208,16 @@ result<config> load_config(const config_source& source) {
 
   char host_name[256] = {};
   ::gethostname(host_name, sizeof host_name - 1);
-  c.engine.worker_id = std::string{host_name} + ":" + std::to_string(::getpid());
+  // The worker id names the leases this process holds. A restarted worker with the same id takes
+  // its executions back at once instead of waiting for their leases to expire, so it must be
+  // unique among live workers: host and port by default (WORKER_ID to choose one).
+  if (auto id = source.get("WORKER_ID")) {
+    c.engine.worker_id = *id;
+  } else if (c.http.port != 0) {
+    c.engine.worker_id = std::string{host_name} + ":" + std::to_string(c.http.port);
+  } else {
+    c.engine.worker_id = std::string{host_name} + ":pid-" + std::to_string(::getpid());
+  }
   return c;
 }
 

@@ -149,7 +149,13 @@ int run_command(const command_line& cmd, const config& cfg) {
   };
 
   block_signals();
-  auto engine = actors::engine::start(cfg.engine, std::move(catalog).value());
+  // `run` executes its own execution only: it never takes over what other workers left.
+  auto settings = cfg.engine;
+  settings.recover = false;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  settings.worker_id = std::string{host} + ":run-" + std::to_string(::getpid());
+  auto engine = actors::engine::start(settings, std::move(catalog).value());
   if (!engine) {
     std::cerr << "error: cannot start the engine: " << engine.error().message << "\n";
     return exit_failed;

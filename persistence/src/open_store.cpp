@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "lekhika/persistence/store.hpp"
+#include "pg_store.hpp"
 #include "sqlite_store.hpp"
 
 namespace lekhika::persistence {
@@ -57,9 +58,7 @@ result<std::unique_ptr<store>> open_store(const std::string& database_url) {
       return detail::open_sqlite_store(path);
     }
     if (scheme == "postgres" || scheme == "postgresql") {
-      return failure{"unsupported_database",
-                     "PostgreSQL support is not built yet; set DATABASE_URL=sqlite://PATH to use "
-                     "the embedded SQLite store"};
+      return detail::open_pg_store(database_url);
     }
     return failure{"invalid_database_url", "DATABASE_URL '" + redact_url(database_url) +
                                                "' is not supported; " +

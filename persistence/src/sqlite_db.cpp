@@ -44,10 +44,6 @@ std::string failure_code_for(int sqlite_code) {
   }
 }
 
-std::string dump_json(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 // ---- statement_use ------------------------------------------------------------------------
 
 statement_use::~statement_use() {

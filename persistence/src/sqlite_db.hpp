@@ -19,48 +19,12 @@
 #include <utility>
 
 #include "lekhika/workflow/result.hpp"
+#include "store_common.hpp"
 
 namespace lekhika::persistence::detail {
 
-/// A failure thrown inside the library; never escapes a public function.
-class store_exception : public std::exception {
- public:
-  /// Wraps the failure that the boundary will return.
-  explicit store_exception(failure error) : error_(std::move(error)) {}
-  /// The message, for std::exception users.
-  [[nodiscard]] const char* what() const noexcept override { return error_.message.c_str(); }
-  /// The failure to hand back.
-  [[nodiscard]] const failure& error() const noexcept { return error_; }
-
- private:
-  failure error_;
-};
-
 /// Maps a SQLite result code to "store_unavailable" (cannot open, I/O, locked) or "store_error".
 [[nodiscard]] std::string failure_code_for(int sqlite_code);
-
-/// Runs `fn` and turns anything it throws into a failure, so no exception crosses the boundary.
-template <class T, class F>
-[[nodiscard]] result<T> guarded(F&& fn) {
-  try {
-    if constexpr (std::is_void_v<T>) {
-      std::invoke(std::forward<F>(fn));
-      return result<void>{};
-    } else {
-      return result<T>(std::invoke(std::forward<F>(fn)));
-    }
-  } catch (const store_exception& e) {
-    return e.error();
-  } catch (const std::exception& e) {
-    return failure{"store_error", e.what()};
-  } catch (...) {
-    return failure{"store_error", "unexpected error in the store"};
-  }
-}
-
-/// Serialises JSON for a TEXT column; JSON null becomes SQL NULL at bind time. Invalid UTF-8
-/// (model output can contain it) is replaced rather than failing a whole batch.
-[[nodiscard]] std::string dump_json(const nlohmann::json& value);
 
 struct sqlite_closer {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }

@@ -108,8 +108,19 @@ CREATE TABLE provider_calls (
 );
 )sql";
 
-constexpr std::array<migration, 1> all_migrations{{
+// Version 2: durable execution. An operator's cancel is recorded on the row, so whichever
+// worker holds the execution (now or after a takeover) sees it; claiming looks up unfinished
+// rows by status and lease expiry, renewing by owner.
+constexpr std::string_view schema_v2 = R"sql(
+ALTER TABLE executions ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN cancel_reason TEXT;
+CREATE INDEX executions_claim ON executions (status, lease_expires_at);
+CREATE INDEX executions_by_lease_owner ON executions (lease_owner) WHERE lease_owner IS NOT NULL;
+)sql";
+
+constexpr std::array<migration, 2> all_migrations{{
     {1, "initial schema", schema_v1},
+    {2, "durable execution: cancel requests, claim and lease indexes", schema_v2},
 }};
 
 }  // namespace

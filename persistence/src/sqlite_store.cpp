@@ -1,10 +1,10 @@
 #include "sqlite_store.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -17,86 +17,21 @@ namespace lekhika::persistence::detail {
 
 namespace {
 
-constexpr int max_page_size = 500;
-
-[[nodiscard]] epoch_ms now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// ---- list cursors -------------------------------------------------------------------------
-// The cursor is base64url("<created_at>:<id>") of the last row of a page: opaque to clients,
-// URL-safe, and enough for keyset pagination on the (created_at DESC, id DESC) index.
-
-constexpr std::string_view base64url_alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-[[nodiscard]] std::string base64url_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (const char c : bytes) {
-    buffer = (buffer << 8) | static_cast<unsigned char>(c);
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(base64url_alphabet[(buffer >> bits) & 0x3f]);
-    }
-  }
-  if (bits > 0) out.push_back(base64url_alphabet[(buffer << (6 - bits)) & 0x3f]);
-  return out;
-}
-
-[[nodiscard]] std::optional<std::string> base64url_decode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;  // no encoding ends with a lone sextet
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (const char c : text) {
-    const auto pos = base64url_alphabet.find(c);
-    if (pos == std::string_view::npos) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  return out;
-}
-
-struct list_cursor {
-  epoch_ms created_at = 0;
-  std::string id;
-};
-
-[[nodiscard]] std::string encode_cursor(const execution_summary& last) {
-  return base64url_encode(std::to_string(last.created_at) + ":" + last.id);
-}
-
-[[nodiscard]] std::optional<list_cursor> decode_cursor(std::string_view text) {
-  const auto raw = base64url_decode(text);
-  if (!raw) return std::nullopt;
-  const auto colon = raw->find(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == raw->size()) return std::nullopt;
-  list_cursor cursor;
-  const char* first = raw->data();
-  const char* last = raw->data() + colon;
-  const auto [end, ec] = std::from_chars(first, last, cursor.created_at);
-  if (ec != std::errc{} || end != last) return std::nullopt;
-  cursor.id = raw->substr(colon + 1);
-  return cursor;
-}
-
 // ---- row readers --------------------------------------------------------------------------
 
-constexpr std::string_view select_execution_sql =
-    "SELECT id, user_id, engine_id, status, progress, request_json, request_hash, created_at, "
-    "started_at, finished_at, usage_json, error_json, result_json, output_json, last_seq "
-    "FROM executions WHERE id = ?1";
+// Every column of an execution, in the order read_execution_row() reads them.
+// Every column of an execution, in the order read_execution_row() reads them.
+constexpr std::string_view execution_columns =
+    "id, user_id, engine_id, status, progress, request_json, request_hash, created_at, "
+    "started_at, finished_at, usage_json, error_json, result_json, output_json, last_seq, "
+    "lease_owner, lease_expires_at, lease_epoch, cancel_requested, cancel_reason";
+
+// SQL put together once from the shared pieces (function statics: built on first use).
+[[nodiscard]] const std::string& select_execution_sql() {
+  static const std::string sql = "SELECT " + std::string(execution_columns) +
+                                 " FROM executions WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)";
+  return sql;
+}
 
 [[nodiscard]] execution_record read_execution_row(const statement_use& q) {
   execution_record r;
@@ -115,47 +50,30 @@ constexpr std::string_view select_execution_sql =
   r.result = q.column_json(12);
   r.output = q.column_json(13);
   r.last_seq = q.column_int64(14);
+  r.lease_owner = q.column_text(15);  // NULL: nobody holds it
+  r.lease_expires_at = q.column_int64(16);
+  r.lease_epoch = q.column_int64(17);
+  r.cancel_requested = q.column_int(18) != 0;
+  r.cancel_reason = q.column_text(19);
   return r;
 }
 
-// Names a write in failure messages: its kind and the execution it belongs to.
-struct write_label {
-  std::string_view kind;
-  const std::string& execution_id;
-};
-
-[[nodiscard]] write_label label_of(const write& w) {
-  return std::visit(
-      [](const auto& v) -> write_label {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, execution_update>) {
-          return {"execution_update", v.id};
-        } else if constexpr (std::is_same_v<T, event_record>) {
-          return {"event_record", v.execution_id};
-        } else if constexpr (std::is_same_v<T, node_run_record>) {
-          return {"node_run_record", v.execution_id};
-        } else if constexpr (std::is_same_v<T, node_output_record>) {
-          return {"node_output_record", v.execution_id};
-        } else if constexpr (std::is_same_v<T, chapter_record>) {
-          return {"chapter_record", v.execution_id};
-        } else if constexpr (std::is_same_v<T, artifact_record>) {
-          return {"artifact_record", v.execution_id};
-        } else {
-          static_assert(std::is_same_v<T, provider_call_record>);
-          return {"provider_call_record", v.execution_id};
-        }
-      },
-      w);
+// Binds text, or SQL NULL when it is empty (lease_owner: "" means nobody).
+void bind_text_or_null(statement_use& q, int index, const std::string& text) {
+  if (text.empty()) {
+    q.bind_null(index);
+  } else {
+    q.bind_text(index, text);
+  }
 }
 
-// The failure of a whole batch, naming the write that broke it so the caller can find it.
-[[nodiscard]] store_exception batch_failure(const write_batch& batch, std::size_t index,
-                                            const std::string& code, std::string_view why) {
-  const auto label = label_of(batch[index]);
-  return store_exception(failure{
-      code, "batch write " + std::to_string(index + 1) + " of " + std::to_string(batch.size()) +
-                " (" + std::string(label.kind) + " for execution '" + label.execution_id +
-                "') failed, nothing was applied: " + std::string(why)});
+// Binds a time, or SQL NULL when it is 0 (unset).
+void bind_time_or_null(statement_use& q, int index, epoch_ms value) {
+  if (value == 0) {
+    q.bind_null(index);
+  } else {
+    q.bind_int64(index, value);
+  }
 }
 
 // Binds an optional field as (is_set flag, value) for the CASE-based partial update.
@@ -188,14 +106,14 @@ class sqlite_store final : public store {
     return guarded<create_outcome>([&] {
       // One transaction so "insert, else read the winner" is atomic against other writers.
       transaction tx(conn_);
-      conn_
-          .prepare(
-              "INSERT INTO executions (id, user_id, engine_id, status, progress, request_json, "
-              "request_hash, created_at, started_at, finished_at, usage_json, error_json, "
-              "result_json, output_json, last_seq) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
-              "ON CONFLICT (id) DO NOTHING")
-          .bind_text(1, r.id)
+      auto insert = conn_.prepare(
+          "INSERT INTO executions (id, user_id, engine_id, status, progress, request_json, "
+          "request_hash, created_at, started_at, finished_at, usage_json, error_json, "
+          "result_json, output_json, last_seq, lease_owner, lease_expires_at, lease_epoch, "
+          "cancel_requested, cancel_reason) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+          "?17, ?18, ?19, ?20) ON CONFLICT (id) DO NOTHING");
+      insert.bind_text(1, r.id)
           .bind_text(2, r.user_id)
           .bind_text(3, r.engine_id)
           .bind_text(4, r.status)
@@ -209,8 +127,13 @@ class sqlite_store final : public store {
           .bind_json(12, r.error)
           .bind_json(13, r.result)
           .bind_json(14, r.output)
-          .bind_int64(15, r.last_seq)
-          .run();
+          .bind_int64(15, r.last_seq);
+      // The lease is stored as given: a worker creates its executions already holding them.
+      bind_text_or_null(insert, 16, r.lease_owner);
+      bind_time_or_null(insert, 17, r.lease_expires_at);
+      insert.bind_int64(18, r.lease_epoch).bind_int64(19, r.cancel_requested ? 1 : 0);
+      bind_text_or_null(insert, 20, r.cancel_reason);
+      insert.run();
       create_outcome outcome;
       outcome.created = conn_.changes() > 0;
       if (!outcome.created) {
@@ -230,51 +153,45 @@ class sqlite_store final : public store {
     return guarded<void>([&] {
       if (batch.empty()) return;
       transaction tx(conn_);
-      // last_seq is raised once per execution at the end instead of once per event: a batch
-      // of thousands of events then costs one extra UPDATE, not thousands.
-      std::map<std::string, std::int64_t, std::less<>> max_seq;
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        try {
-          std::visit([&](const auto& w) { write_one(w, max_seq); }, batch[i]);
-        } catch (const store_exception& e) {
-          throw batch_failure(batch, i, e.error().code, e.what());
-        } catch (const std::exception& e) {
-          throw batch_failure(batch, i, "store_error", e.what());
+      apply_writes(batch, {});
+      tx.commit();
+    });
+  }
+
+  result<std::vector<std::string>> apply_fenced(const write_batch& batch,
+                                                const std::vector<fence>& fences) override {
+    return guarded<std::vector<std::string>>([&] {
+      // BEGIN IMMEDIATE holds the write lock from the epoch check to the commit, so no claim
+      // can raise an epoch in between.
+      transaction tx(conn_);
+      std::vector<std::string> stale;
+      std::set<std::string, std::less<>> skip;
+      for (const fence& f : fences) {
+        if (skip.contains(f.execution_id)) continue;
+        auto q = conn_.prepare("SELECT lease_epoch FROM executions WHERE id = ?1");
+        q.bind_text(1, f.execution_id);
+        // A row that does not exist holds no lease either: its writes go nowhere.
+        if (!q.step() || q.column_int64(0) != f.epoch) {
+          stale.push_back(f.execution_id);
+          skip.insert(f.execution_id);
         }
       }
-      for (const auto& [id, seq] : max_seq) {
-        conn_.prepare("UPDATE executions SET last_seq = max(last_seq, ?2) WHERE id = ?1")
-            .bind_text(1, id)
-            .bind_int64(2, seq)
-            .run();
-      }
+      apply_writes(batch, skip);
       tx.commit();
+      return stale;
     });
   }
 
   result<std::optional<execution_record>> get_execution(
       const std::string& id, const std::optional<std::string>& user_id) override {
-    return guarded<std::optional<execution_record>>([&] {
-      auto row = read_execution(id);
-      // Another tenant's execution looks exactly like a missing one.
-      if (row && user_id && row->user_id != *user_id) row.reset();
-      return row;
-    });
+    // Scoped in the query: another tenant's execution looks exactly like a missing one.
+    return guarded<std::optional<execution_record>>([&] { return read_execution(id, user_id); });
   }
 
   result<execution_page> list_executions(const execution_filter& filter) override {
     return guarded<execution_page>([&] {
-      // An empty cursor is the first page, as when a client echoes back "no next page".
-      std::optional<list_cursor> after;
-      if (filter.cursor && !filter.cursor->empty()) {
-        after = decode_cursor(*filter.cursor);
-        if (!after) {
-          throw store_exception(failure{"invalid_cursor",
-                                        "the cursor is not one this service returned; list again "
-                                        "without a cursor"});
-        }
-      }
-      const int limit = std::clamp(filter.limit, 1, max_page_size);
+      const std::optional<list_cursor> after = cursor_of(filter);
+      const int limit = page_limit(filter);
       // The SQL varies only by which filters are present (8 shapes), so each shape is
       // prepared once and cached like any other statement.
       std::string sql =
@@ -331,24 +248,16 @@ class sqlite_store final : public store {
 
   result<std::vector<event_record>> events_after(const std::string& id, std::int64_t after_seq,
                                                  int limit) override {
-    return guarded<std::vector<event_record>>([&] {
-      std::vector<event_record> events;
-      if (limit <= 0) return events;
-      auto q = conn_.prepare(
-          "SELECT seq, type, data_json, created_at FROM execution_events "
-          "WHERE execution_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
-      q.bind_text(1, id).bind_int64(2, after_seq).bind_int64(3, limit);
-      while (q.step()) {
-        event_record e;
-        e.execution_id = id;
-        e.seq = q.column_int64(0);
-        e.type = q.column_text(1);
-        e.data = q.column_json(2);
-        e.created_at = q.column_int64(3);
-        events.push_back(std::move(e));
-      }
-      return events;
-    });
+    return guarded<std::vector<event_record>>(
+        [&] { return read_events(id, std::nullopt, after_seq, limit); });
+  }
+
+  result<std::vector<event_record>> scoped_events_after(const std::string& id,
+                                                        const std::optional<std::string>& user_id,
+                                                        std::int64_t after_seq,
+                                                        int limit) override {
+    return guarded<std::vector<event_record>>(
+        [&] { return read_events(id, user_id, after_seq, limit); });
   }
 
   result<std::vector<node_run_record>> node_runs(const std::string& id) override {
@@ -485,33 +394,171 @@ class sqlite_store final : public store {
   }
 
   result<std::vector<artifact_record>> artifacts(const std::string& id) override {
-    return guarded<std::vector<artifact_record>>([&] {
-      auto q = conn_.prepare(
-          "SELECT format, path, mime_type, bytes, sha256, created_at FROM artifacts "
-          "WHERE execution_id = ?1 ORDER BY format");
-      q.bind_text(1, id);
-      std::vector<artifact_record> out;
-      while (q.step()) {
-        artifact_record a;
-        a.execution_id = id;
-        a.format = q.column_text(0);
-        a.path = q.column_text(1);
-        a.mime_type = q.column_text(2);
-        a.bytes = q.column_int64(3);
-        a.sha256 = q.column_text(4);
-        a.created_at = q.column_int64(5);
-        out.push_back(std::move(a));
-      }
-      return out;
+    return guarded<std::vector<artifact_record>>([&] { return read_artifacts(id, std::nullopt); });
+  }
+
+  result<std::vector<artifact_record>> scoped_artifacts(
+      const std::string& id, const std::optional<std::string>& user_id) override {
+    return guarded<std::vector<artifact_record>>([&] { return read_artifacts(id, user_id); });
+  }
+
+  // ---- durable execution ----------------------------------------------------------------
+
+  result<std::vector<execution_record>> claim_executions(const std::string& worker, epoch_ms now,
+                                                         std::chrono::milliseconds lease, int limit,
+                                                         bool reclaim_own) override {
+    return guarded<std::vector<execution_record>>([&] {
+      std::vector<execution_record> claimed;
+      if (limit <= 0) return claimed;
+      // BEGIN IMMEDIATE takes the database's write lock before the rows are chosen, so two
+      // claimers (other connections or processes) are serialised and never pick the same row.
+      transaction tx(conn_);
+      static const std::string sql =
+          "UPDATE executions SET lease_owner = ?1, lease_expires_at = ?2, "
+          "lease_epoch = lease_epoch + 1 WHERE id IN (SELECT id FROM executions "
+          "WHERE status IN " +
+          std::string(unfinished_statuses_sql) +
+          " AND (lease_owner IS NULL OR coalesce(lease_expires_at, 0) < ?3 "
+          "OR (?4 AND lease_owner = ?1)) ORDER BY created_at, id LIMIT ?5) RETURNING " +
+          std::string(execution_columns);
+      auto q = conn_.prepare(sql);
+      q.bind_text(1, worker)
+          .bind_int64(2, now + lease.count())
+          .bind_int64(3, now)
+          .bind_int64(4, reclaim_own ? 1 : 0)
+          .bind_int64(5, limit);
+      while (q.step()) claimed.push_back(read_execution_row(q));
+      tx.commit();
+      sort_oldest_first(claimed);
+      return claimed;
     });
   }
 
+  result<int> renew_leases(const std::string& worker, epoch_ms now,
+                           std::chrono::milliseconds lease) override {
+    return guarded<int>([&] {
+      static const std::string sql =
+          "UPDATE executions SET lease_expires_at = ?2 WHERE lease_owner = ?1 AND status IN " +
+          std::string(unfinished_statuses_sql);
+      conn_.prepare(sql).bind_text(1, worker).bind_int64(2, now + lease.count()).run();
+      return static_cast<int>(conn_.changes());
+    });
+  }
+
+  result<bool> request_cancel(const std::string& id, const std::optional<std::string>& user_id,
+                              const std::string& reason) override {
+    return guarded<bool>([&] {
+      // The first reason stays: a repeated request does not rewrite what the operator said.
+      static const std::string sql =
+          "UPDATE executions SET cancel_requested = 1, cancel_reason = CASE WHEN "
+          "cancel_requested THEN cancel_reason ELSE ?3 END WHERE id = ?1 "
+          "AND (?2 IS NULL OR user_id = ?2) AND status IN " +
+          std::string(unfinished_statuses_sql);
+      auto q = conn_.prepare(sql);
+      q.bind_text(1, id).bind_text(3, reason);
+      if (user_id) q.bind_text(2, *user_id);
+      q.run();
+      return conn_.changes() > 0;
+    });
+  }
+
+  // One process owns an SQLite file: nobody else could hear a notification.
+  result<void> notify(const std::string& /*channel*/, const std::string& /*payload*/) override {
+    return {};
+  }
+  result<void> listen(const std::vector<std::string>& /*channels*/) override { return {}; }
+  result<std::vector<notification>> wait_notifications(
+      std::chrono::milliseconds /*timeout*/) override {
+    return std::vector<notification>{};
+  }
+  [[nodiscard]] bool shared() const override { return false; }
+
  private:
   using seq_map = std::map<std::string, std::int64_t, std::less<>>;
+  using id_set = std::set<std::string, std::less<>>;
 
-  [[nodiscard]] std::optional<execution_record> read_execution(const std::string& id) {
-    auto q = conn_.prepare(select_execution_sql);
+  static void sort_oldest_first(std::vector<execution_record>& rows) {
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
+    });
+  }
+
+  // Applies the writes of the batch in order inside the caller's transaction, skipping those
+  // of executions in `skip` (fenced out).
+  void apply_writes(const write_batch& batch, const id_set& skip) {
+    // last_seq is raised once per execution at the end instead of once per event: a batch
+    // of thousands of events then costs one extra UPDATE, not thousands.
+    seq_map max_seq;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!skip.empty() && skip.contains(execution_id_of(batch[i]))) continue;
+      try {
+        std::visit([&](const auto& w) { write_one(w, max_seq); }, batch[i]);
+      } catch (const store_exception& e) {
+        throw batch_failure(batch, i, e.error().code, e.what());
+      } catch (const std::exception& e) {
+        throw batch_failure(batch, i, "store_error", e.what());
+      }
+    }
+    for (const auto& [id, seq] : max_seq) {
+      conn_.prepare("UPDATE executions SET last_seq = max(last_seq, ?2) WHERE id = ?1")
+          .bind_text(1, id)
+          .bind_int64(2, seq)
+          .run();
+    }
+  }
+
+  [[nodiscard]] std::vector<event_record> read_events(const std::string& id,
+                                                      const std::optional<std::string>& user_id,
+                                                      std::int64_t after_seq, int limit) {
+    std::vector<event_record> events;
+    if (limit <= 0) return events;
+    // The join scopes the events to the tenant in the same query that reads them.
+    auto q = conn_.prepare(
+        "SELECT ev.seq, ev.type, ev.data_json, ev.created_at FROM execution_events ev "
+        "JOIN executions e ON e.id = ev.execution_id WHERE ev.execution_id = ?1 "
+        "AND ev.seq > ?2 AND (?4 IS NULL OR e.user_id = ?4) ORDER BY ev.seq LIMIT ?3");
+    q.bind_text(1, id).bind_int64(2, after_seq).bind_int64(3, limit);
+    if (user_id) q.bind_text(4, *user_id);
+    while (q.step()) {
+      event_record e;
+      e.execution_id = id;
+      e.seq = q.column_int64(0);
+      e.type = q.column_text(1);
+      e.data = q.column_json(2);
+      e.created_at = q.column_int64(3);
+      events.push_back(std::move(e));
+    }
+    return events;
+  }
+
+  [[nodiscard]] std::vector<artifact_record> read_artifacts(
+      const std::string& id, const std::optional<std::string>& user_id) {
+    auto q = conn_.prepare(
+        "SELECT a.format, a.path, a.mime_type, a.bytes, a.sha256, a.created_at "
+        "FROM artifacts a JOIN executions e ON e.id = a.execution_id "
+        "WHERE a.execution_id = ?1 AND (?2 IS NULL OR e.user_id = ?2) ORDER BY a.format");
     q.bind_text(1, id);
+    if (user_id) q.bind_text(2, *user_id);
+    std::vector<artifact_record> out;
+    while (q.step()) {
+      artifact_record a;
+      a.execution_id = id;
+      a.format = q.column_text(0);
+      a.path = q.column_text(1);
+      a.mime_type = q.column_text(2);
+      a.bytes = q.column_int64(3);
+      a.sha256 = q.column_text(4);
+      a.created_at = q.column_int64(5);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  [[nodiscard]] std::optional<execution_record> read_execution(
+      const std::string& id, const std::optional<std::string>& user_id = std::nullopt) {
+    auto q = conn_.prepare(select_execution_sql());
+    q.bind_text(1, id);
+    if (user_id) q.bind_text(2, *user_id);  // unbound parameters are NULL: unscoped
     if (!q.step()) return std::nullopt;
     return read_execution_row(q);
   }

@@ -204,7 +204,7 @@ TEST(Registry, DrainingRefusesNewWorkAndLetsRunningExecutionsFinish) {
   EXPECT_EQ(count(h.events(waiting->execution_id), "execution.started"), 0U);
 }
 
-TEST(Registry, ARestartEndsExecutionsThePreviousProcessLeftRunning) {
+TEST(Registry, ARestartResumesExecutionsThePreviousProcessLeftRunning) {
   engine_harness h{with_latency(std::chrono::milliseconds{150})};
   ASSERT_TRUE(h.ready());
   const std::string id = "exec_restart-1";
@@ -217,24 +217,44 @@ TEST(Registry, ARestartEndsExecutionsThePreviousProcessLeftRunning) {
   }));
   h.restart();
   ASSERT_TRUE(h.ready());
+  // docs/persistence.md: the same worker claims its unfinished execution back and resumes it.
   auto row = h.wait_stored_end(plan->execution_id);
   ASSERT_TRUE(row) << "the interrupted execution never reached a terminal status";
-  // docs/behaviour.md: marked failed with `interrupted` (until durable resume exists).
-  if (row->status == "failed") {
-    EXPECT_EQ(row->error.value("code", ""), "interrupted") << row->error.dump();
-  }
+  EXPECT_EQ(row->status, "completed") << row->error.dump();
   const auto log = h.events(plan->execution_id);
   for (std::size_t i = 0; i < log.size(); ++i) {
     EXPECT_EQ(log[i].seq, static_cast<std::int64_t>(i) + 1) << describe(log);
   }
   EXPECT_EQ(row->last_seq, static_cast<std::int64_t>(log.size()));
-  EXPECT_GE(h.chapters(plan->execution_id, "writer").size(), 1U);
-  // The same id and body is answered from the store, never run twice in this process.
+  // One start per process; the second says it resumed.
+  std::vector<nlohmann::json> starts;
+  for (const auto& e : log) {
+    if (e.type == "execution.started") starts.push_back(e.data);
+  }
+  ASSERT_EQ(starts.size(), 2U) << describe(log);
+  EXPECT_FALSE(starts[0].value("resumed", false));
+  EXPECT_TRUE(starts[1].value("resumed", false));
+  // Chapters finished before the restart are not written again: the writer's progress
+  // never counts backwards, and every chapter is stored once.
+  std::int64_t last_done = 0;
+  for (const auto& e : log) {
+    if (e.type != "node.progress" || e.data.value("nodeId", "") != "writer") continue;
+    const auto done = e.data.value("chapter", std::int64_t{0});
+    EXPECT_GE(done, last_done) << describe(log);
+    last_done = done;
+  }
+  EXPECT_EQ(last_done, 8);
+  const auto chapters = h.chapters(plan->execution_id, "writer");
+  ASSERT_EQ(chapters.size(), 8U);
+  for (std::size_t i = 0; i < chapters.size(); ++i) {
+    EXPECT_EQ(chapters[i].number, static_cast<int>(i) + 1);
+  }
+  // The same id and body is answered from the store, never run again.
   auto again = h.submit(h.plan(writer_body("tenant-restart", 8, id)), false);
   ASSERT_FALSE(again.error) << again.error->code;
   EXPECT_TRUE(again.ended_in_store);
   EXPECT_EQ(again.status, row->status);
-  EXPECT_EQ(count(h.events(id), "execution.started"), 1U);
+  EXPECT_EQ(count(h.events(id), "execution.started"), 2U);
 }
 
 TEST(Idempotency, SameIdAndBodyRunsOnce) {

@@ -34,7 +34,10 @@ class provider_directory {
 struct execution_env {
   engine_settings settings;
   store_writer_actor writer;
+  store_reader_actor reader;
   std::shared_ptr<const provider_directory> providers;
+  std::shared_ptr<const providers::provider_catalog> catalog;  ///< to rebuild resumed plans
+  bool shared_store = false;  ///< other workers share the database (PostgreSQL)
 };
 
 using execution_env_ptr = std::shared_ptr<const execution_env>;

@@ -18,6 +18,7 @@
 #include "lekhika/actors/execution_plan.hpp"
 #include "lekhika/actors/node_output.hpp"
 #include "lekhika/persistence/records.hpp"
+#include "lekhika/persistence/store.hpp"
 #include "lekhika/providers/completion.hpp"
 #include "lekhika/workflow/manuscript.hpp"
 #include "lekhika/workflow/result.hpp"
@@ -34,10 +35,15 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;          ///< internal 
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;  ///< describe yourself
 using stats_atom = caf::atom_constant<caf::atom("stats")>;        ///< counters for /ready, /metrics
 using ping_atom = caf::atom_constant<caf::atom("ping")>;          ///< is the store there?
-using drain_atom = caf::atom_constant<caf::atom("drain")>;        ///< stop admitting (shutdown)
-using due_atom = caf::atom_constant<caf::atom("due")>;            ///< offline answer is ready
-using retry_atom = caf::atom_constant<caf::atom("retry")>;        ///< a backed-off call may go
-using pump_atom = caf::atom_constant<caf::atom("pump")>;          ///< rate limits may allow more
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using claim_atom = caf::atom_constant<caf::atom("claim")>;    ///< look for work to take over
+using renew_atom = caf::atom_constant<caf::atom("renew")>;    ///< extend this worker's leases
+using listen_atom = caf::atom_constant<caf::atom("listen")>;  ///< wait for notifications
+using watch_atom = caf::atom_constant<caf::atom("watch")>;  ///< report lost leases to me ///< stop
+                                                            ///< admitting (shutdown)
+using due_atom = caf::atom_constant<caf::atom("due")>;      ///< offline answer is ready
+using retry_atom = caf::atom_constant<caf::atom("retry")>;  ///< a backed-off call may go
+using pump_atom = caf::atom_constant<caf::atom("pump")>;    ///< rate limits may allow more
 
 // --- shared values ---------------------------------------------------------------------------
 
@@ -88,6 +94,7 @@ struct cancel_reply {
   bool live = false;       ///< false: not running here; the caller consults the store
   std::string status;      ///< cancelled, cancelling or the terminal status
   final_result_ptr final;  ///< with wait_for_end, once ended
+  bool remote = false;     ///< running on another worker, which was told to cancel it
 };
 
 /// Ask for the live state of an execution (GET /executions/{id}).
@@ -247,6 +254,61 @@ struct transfer_done {
 /// Writes to apply in the next batch (fire and forget; order per sender is kept).
 struct persist {
   persistence::write_batch writes;
+  std::optional<persistence::fence> fence;  ///< only while this worker still holds the lease
+};
+
+/// Claim unfinished executions nobody holds (or this worker held before a restart).
+struct claim_cmd {
+  int limit = 0;
+  bool reclaim_own = false;
+};
+
+/// Answer to claim_cmd: the claimed rows, with their new lease epoch.
+struct claim_reply {
+  std::optional<failure> error;
+  std::vector<persistence::execution_record> claimed;
+};
+
+/// Record an operator's cancellation of an execution that runs elsewhere (another worker).
+struct remote_cancel_cmd {
+  std::string execution_id;
+  std::optional<std::string> user_id;
+  std::string reason;
+};
+
+/// Answer to remote_cancel_cmd: whether an unfinished execution was marked.
+struct remote_cancel_reply {
+  std::optional<failure> error;
+  bool marked = false;
+};
+
+/// Tell other workers (PostgreSQL NOTIFY).
+struct notify_cmd {
+  std::string channel;
+  std::string payload;
+};
+
+/// The store refused the writes of these executions: another worker holds them now.
+struct lease_lost {
+  std::vector<std::string> execution_ids;
+};
+
+/// Another worker said something (a cancel, an end) through the database.
+struct remote_notice {
+  persistence::notification note;
+};
+
+/// Read what a resumed execution needs: node runs, node outputs, chapters.
+struct resume_query {
+  std::string execution_id;
+};
+
+/// Answer to resume_query.
+struct resume_data {
+  std::optional<failure> error;
+  std::vector<persistence::node_run_record> runs;
+  std::vector<persistence::node_output_record> outputs;
+  std::vector<persistence::chapter_record> chapters;
 };
 
 /// Create an execution row and its first event, unless the id exists.
@@ -349,7 +411,11 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<subscribe_events>,
     caf::replies_to<stats_atom>::with<registry_stats>,
     caf::replies_to<drain_atom>::with<registry_stats>,
-    caf::reacts_to<execution_ended>>;
+    caf::reacts_to<execution_ended>,
+    caf::reacts_to<lease_lost>,
+    caf::reacts_to<remote_notice>,
+    caf::reacts_to<claim_atom>,
+    caf::reacts_to<tick_atom>>;
 
 /// One execution: spawns and wires the node actors, owns status, progress, usage and cancel.
 using supervisor_actor = caf::typed_actor<
@@ -396,7 +462,16 @@ using store_writer_actor = caf::typed_actor<
     caf::replies_to<create_execution_cmd>::with<create_reply>,
     caf::replies_to<flush_atom>::with<flush_reply>,
     caf::replies_to<store_artifact_cmd>::with<artifact_reply>,
+    caf::replies_to<claim_cmd>::with<claim_reply>,
+    caf::replies_to<remote_cancel_cmd>::with<remote_cancel_reply>,
+    caf::reacts_to<notify_cmd>,
+    caf::reacts_to<watch_atom, registry_actor>,
+    caf::reacts_to<renew_atom>,
     caf::reacts_to<tick_atom>>;
+
+/// Waits for other workers' notifications on its own connection and thread.
+using store_listener_actor = caf::typed_actor<
+    caf::reacts_to<listen_atom>>;
 
 /// Reads for the HTTP API, on its own connection and thread.
 using store_reader_actor = caf::typed_actor<
@@ -404,6 +479,7 @@ using store_reader_actor = caf::typed_actor<
     caf::replies_to<list_query>::with<list_reply>,
     caf::replies_to<artifact_query>::with<artifact_bytes>,
     caf::replies_to<events_query>::with<events_reply>,
+    caf::replies_to<resume_query>::with<resume_data>,
     caf::replies_to<ping_atom>::with<bool>>;
 
 // clang-format on
@@ -437,6 +513,15 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::transfer_headers)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::transfer_data)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::transfer_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::persist)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::claim_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::claim_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::remote_cancel_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::remote_cancel_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::notify_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::lease_lost)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::remote_notice)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::resume_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::resume_data)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::create_execution_cmd)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::create_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::flush_reply)

@@ -58,6 +58,15 @@ struct node_output {
 
 using node_output_ptr = std::shared_ptr<const node_output>;
 
+/// The books arriving at a node from its inputs, as the node sees one book: none, the one
+/// (when several paths carry the same book), or parallel writers' books joined in input order
+/// and renumbered, attributed to `joiner`.
+[[nodiscard]] std::shared_ptr<const manuscript> merge_books(
+    const std::vector<std::shared_ptr<const manuscript>>& books, const std::string& joiner);
+
+/// A manuscript as the text downstream prompts see ("Chapter N: Title" and the content).
+[[nodiscard]] std::string manuscript_text(const manuscript& m);
+
 /// The usage of one answered call: its tokens and cost, one call, the words of its text.
 [[nodiscard]] usage_totals usage_of(const providers::completion& answer);
 

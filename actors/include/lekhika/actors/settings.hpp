@@ -36,6 +36,12 @@ struct engine_settings {
   int scheduler_threads = 0;                          ///< 0: one per core
   std::string worker_id;                              ///< names this process in logs and leases
   call_policy calls;                                  ///< timeouts, retries, per-key defaults
+  // Durable execution: every unfinished execution is leased by the worker running it; a worker
+  // renews its leases, and claims executions whose lease expired (a worker died).
+  std::chrono::milliseconds lease_ttl{30000};
+  std::chrono::milliseconds lease_renew_interval{10000};
+  std::chrono::milliseconds claim_interval{5000};
+  bool recover = true;  ///< claim and resume unfinished executions (serve; not `run`)
   std::shared_ptr<const providers::pricing_table> pricing;  ///< null: the built-in table
 };
 

@@ -32,6 +32,13 @@ struct execution_record {
   nlohmann::json result;      ///< api.md data.result or null
   nlohmann::json output;      ///< api.md data.output or null
   std::int64_t last_seq = 0;  ///< highest event sequence stored
+  // Durable execution: the worker that holds the execution, until when, and the fencing epoch
+  // (raised by every claim; a worker whose epoch is stale can no longer write).
+  std::string lease_owner;
+  epoch_ms lease_expires_at = 0;
+  std::int64_t lease_epoch = 0;
+  bool cancel_requested = false;  ///< an operator asked, possibly on another worker
+  std::string cancel_reason;
 };
 
 /// A short line of `GET /executions`.

@@ -1,130 +1,58 @@
-#include <sqlite3.h>
-
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "lekhika/persistence/store.hpp"
-#include "lekhika/testing/temp_dir.hpp"
+#include "store_backend.hpp"
+
+// The store conformance suite: every test runs against SQLite and against PostgreSQL.
 
 namespace {
 
 namespace lp = lekhika::persistence;
+using lekhika::store_testing::make_event;
+using lekhika::store_testing::make_execution;
 using nlohmann::json;
 
-lp::execution_record make_execution(const std::string& id, const std::string& user,
-                                    lp::epoch_ms created_at, const std::string& status = "queued") {
-  lp::execution_record r;
-  r.id = id;
-  r.user_id = user;
-  r.engine_id = "engine-1";
-  r.status = status;
-  r.request_json = R"({"input":{"title":"A book"}})";
-  r.request_hash = "abc123";
-  r.created_at = created_at;
-  return r;
-}
+class Store : public lekhika::store_testing::store_fixture {};
 
-lp::event_record make_event(const std::string& id, std::int64_t seq, const std::string& type) {
-  return lp::event_record{id, seq, type, json{{"seq", seq}}, 1000 + seq};
-}
-
-// Reads the database file directly, to check what the store wrote on disk.
-class raw_db {
- public:
-  explicit raw_db(const std::filesystem::path& path) {
-    sqlite3* db = nullptr;
-    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-    db_.reset(db);
-  }
-  std::vector<std::vector<std::string>> query(const std::string& sql) {
-    std::vector<std::vector<std::string>> rows;
-    sqlite3_stmt* raw = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db_.get());
-    std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, &sqlite3_finalize);
-    while (stmt && sqlite3_step(stmt.get()) == SQLITE_ROW) {
-      std::vector<std::string> row;
-      for (int c = 0; c < sqlite3_column_count(stmt.get()); ++c) {
-        const unsigned char* text = sqlite3_column_text(stmt.get(), c);
-        row.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "NULL");
-      }
-      rows.push_back(std::move(row));
-    }
-    return rows;
-  }
-
- private:
-  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db_{nullptr, &sqlite3_close};
-};
-
-class SqliteStore : public ::testing::Test {
- protected:
-  void SetUp() override {
-    store_ = open_migrated();
-    ASSERT_NE(store_, nullptr);
-  }
-
-  [[nodiscard]] std::string url() const { return "sqlite://" + db_path_.string(); }
-
-  std::unique_ptr<lp::store> open_migrated() {
-    auto opened = lp::open_store(url());
-    EXPECT_TRUE(opened.ok()) << opened.error().code << ": " << opened.error().message;
-    if (!opened.ok()) return nullptr;
-    auto migrated = opened.value()->migrate();
-    EXPECT_TRUE(migrated.ok()) << migrated.error().message;
-    return std::move(opened).value();
-  }
-
-  void create(const lp::execution_record& r) {
-    auto created = store_->create_execution(r);
-    ASSERT_TRUE(created.ok()) << created.error().message;
-    ASSERT_TRUE(created.value().created);
-  }
-
-  lp::execution_record get(const std::string& id) {
-    auto row = store_->get_execution(id, std::nullopt);
-    EXPECT_TRUE(row.ok()) << row.error().message;
-    if (!row.ok() || !row.value()) {
-      ADD_FAILURE() << "execution " << id << " not found";
-      return {};
-    }
-    return *row.value();
-  }
-
-  lekhika::testing::temp_dir dir_;
-  std::filesystem::path db_path_ = dir_.path() / "db" / "lekhika.db";
-  std::unique_ptr<lp::store> store_;
-};
-
-TEST_F(SqliteStore, MigrateTwiceIsHarmlessAndRecordsVersionOne) {
+TEST_P(Store, MigrateTwiceIsHarmlessAndRecordsEachVersion) {
   ASSERT_TRUE(store_->migrate().ok());
   ASSERT_TRUE(store_->migrate().ok());
   EXPECT_TRUE(store_->ping());
 
-  raw_db db(db_path_);
-  const auto versions = db.query("SELECT version, name FROM schema_migrations ORDER BY version");
-  ASSERT_EQ(versions.size(), 1U);
+  const auto versions =
+      backend_->query("SELECT version, name FROM schema_migrations ORDER BY version");
+  ASSERT_EQ(versions.size(), 2U);
   EXPECT_EQ(versions[0][0], "1");
-  const auto tables = db.query(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('executions', "
-      "'execution_events', 'node_runs', 'node_outputs', 'chapters', 'artifacts', "
-      "'provider_calls') ORDER BY name");
+  EXPECT_EQ(versions[1][0], "2");
+  const std::string names =
+      "('executions', 'execution_events', 'node_runs', 'node_outputs', 'chapters', "
+      "'artifacts', 'provider_calls')";
+  const auto tables = backend_->query(
+      postgres() ? "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                   "current_schema() AND table_name IN " +
+                       names
+                 : "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN " + names);
   EXPECT_EQ(tables.size(), 7U);
-  EXPECT_EQ(db.query("PRAGMA journal_mode")[0][0], "wal");
+  if (!postgres()) {
+    EXPECT_EQ(backend_->query("PRAGMA journal_mode")[0][0], "wal");
+  }
 }
 
-TEST_F(SqliteStore, ConcurrentMigrationsOfOneFileAreSafe) {
-  lekhika::testing::temp_dir other;
-  const std::string url = "sqlite://" + (other.path() / "fresh.db").string();
+TEST_P(Store, ConcurrentMigrationsOfOneDatabaseAreSafe) {
+  std::string skip;
+  auto fresh = lekhika::store_testing::make_backend(GetParam(), &skip);
+  ASSERT_NE(fresh, nullptr) << skip;
+  const std::string url = fresh->url();
   std::vector<std::string> errors(4);
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < errors.size(); ++i) {
@@ -140,11 +68,10 @@ TEST_F(SqliteStore, ConcurrentMigrationsOfOneFileAreSafe) {
   }
   for (auto& t : threads) t.join();
   for (const auto& e : errors) EXPECT_EQ(e, "");
-  raw_db db(other.path() / "fresh.db");
-  EXPECT_EQ(db.query("SELECT count(*) FROM schema_migrations")[0][0], "1");
+  EXPECT_EQ(fresh->query("SELECT count(*) FROM schema_migrations")[0][0], "2");
 }
 
-TEST_F(SqliteStore, CreateExecutionIsIdempotent) {
+TEST_P(Store, CreateExecutionIsIdempotent) {
   auto first = make_execution("exec-1", "alice", 1000);
   first.usage = json{{"calls", 0}};
   auto created = store_->create_execution(first);
@@ -168,7 +95,7 @@ TEST_F(SqliteStore, CreateExecutionIsIdempotent) {
   EXPECT_EQ(get("exec-1").user_id, "alice");
 }
 
-TEST_F(SqliteStore, ApplyWritesEveryKindAndReadsThemBack) {
+TEST_P(Store, ApplyWritesEveryKindAndReadsThemBack) {
   create(make_execution("exec-1", "alice", 1000));
 
   lp::execution_update update;
@@ -264,7 +191,7 @@ TEST_F(SqliteStore, ApplyWritesEveryKindAndReadsThemBack) {
   EXPECT_EQ(outputs.value()[0].output, output.output);
 }
 
-TEST_F(SqliteStore, ExecutionUpdateChangesOnlySetFields) {
+TEST_P(Store, ExecutionUpdateChangesOnlySetFields) {
   auto record = make_execution("exec-1", "alice", 1000);
   record.error = json{{"code", "x"}};
   create(record);
@@ -293,7 +220,7 @@ TEST_F(SqliteStore, ExecutionUpdateChangesOnlySetFields) {
   EXPECT_EQ(row.output, (json{{"content", "The book"}}));
 }
 
-TEST_F(SqliteStore, EventInsertIsIdempotent) {
+TEST_P(Store, EventInsertIsIdempotent) {
   create(make_execution("exec-1", "alice", 1000));
   ASSERT_TRUE(store_->apply({make_event("exec-1", 1, "a"), make_event("exec-1", 2, "b")}).ok());
   // A retried write of seq 2 (with different content) and a new seq 3.
@@ -320,7 +247,7 @@ TEST_F(SqliteStore, EventInsertIsIdempotent) {
   EXPECT_TRUE(store_->events_after("nope", 0, 10).value().empty());
 }
 
-TEST_F(SqliteStore, ApplyIsOneTransaction) {
+TEST_P(Store, ApplyIsOneTransaction) {
   create(make_execution("exec-1", "alice", 1000));
   lp::execution_update update;
   update.id = "exec-1";
@@ -354,7 +281,7 @@ TEST_F(SqliteStore, ApplyIsOneTransaction) {
   EXPECT_EQ(get("exec-1").last_seq, 1);
 }
 
-TEST_F(SqliteStore, UpdateOfUnknownExecutionFailsTheBatch) {
+TEST_P(Store, UpdateOfUnknownExecutionFailsTheBatch) {
   create(make_execution("exec-1", "alice", 1000));
   lp::execution_update missing;
   missing.id = "ghost";
@@ -367,7 +294,7 @@ TEST_F(SqliteStore, UpdateOfUnknownExecutionFailsTheBatch) {
   EXPECT_TRUE(store_->events_after("exec-1", 0, 10).value().empty());
 }
 
-TEST_F(SqliteStore, GetExecutionIsScopedToUser) {
+TEST_P(Store, GetExecutionIsScopedToUser) {
   create(make_execution("exec-1", "alice", 1000));
   auto own = store_->get_execution("exec-1", std::string("alice"));
   ASSERT_TRUE(own.ok());
@@ -387,10 +314,11 @@ TEST_F(SqliteStore, GetExecutionIsScopedToUser) {
   EXPECT_FALSE(missing.value().has_value());
 }
 
-class SqliteStoreListing : public SqliteStore {
+class StoreListing : public Store {
  protected:
   void SetUp() override {
-    SqliteStore::SetUp();
+    Store::SetUp();
+    if (IsSkipped()) return;
     // Ties on created_at are ordered by id, so pages must not split or repeat them.
     const std::vector<std::tuple<std::string, std::string, lp::epoch_ms, std::string>> rows{
         {"a1", "alice", 1000, "completed"}, {"a2", "alice", 2000, "failed"},
@@ -421,7 +349,7 @@ class SqliteStoreListing : public SqliteStore {
   }
 };
 
-TEST_F(SqliteStoreListing, PaginatesNewestFirstAcrossThreePages) {
+TEST_P(StoreListing, PaginatesNewestFirstAcrossThreePages) {
   lp::execution_filter filter;
   filter.user_id = "alice";
   filter.limit = 3;
@@ -439,7 +367,7 @@ TEST_F(SqliteStoreListing, PaginatesNewestFirstAcrossThreePages) {
   EXPECT_EQ(ids, (std::vector<std::string>{"a7", "a6", "a5", "a4", "a3", "a2", "a1"}));
 }
 
-TEST_F(SqliteStoreListing, FiltersByStatusAndUser) {
+TEST_P(StoreListing, FiltersByStatusAndUser) {
   std::size_t pages = 0;
   lp::execution_filter completed_alice;
   completed_alice.user_id = "alice";
@@ -468,7 +396,7 @@ TEST_F(SqliteStoreListing, FiltersByStatusAndUser) {
   EXPECT_FALSE(empty.value().next_cursor.has_value());
 }
 
-TEST_F(SqliteStoreListing, ClampsTheLimit) {
+TEST_P(StoreListing, ClampsTheLimit) {
   lp::execution_filter filter;
   filter.limit = 0;
   auto one = store_->list_executions(filter);
@@ -481,7 +409,7 @@ TEST_F(SqliteStoreListing, ClampsTheLimit) {
   EXPECT_FALSE(all.value().next_cursor.has_value());
 }
 
-TEST_F(SqliteStoreListing, RejectsAMalformedCursor) {
+TEST_P(StoreListing, RejectsAMalformedCursor) {
   for (const std::string cursor : {"!!not-base64!!", "bm9jb2xvbg", "OmExCg", "eDpheA", "A"}) {
     lp::execution_filter filter;
     filter.cursor = cursor;
@@ -494,7 +422,7 @@ TEST_F(SqliteStoreListing, RejectsAMalformedCursor) {
   EXPECT_TRUE(store_->list_executions(empty_cursor).ok());
 }
 
-TEST_F(SqliteStore, ReaderSeesCommittedWritesWhileWriterCommits) {
+TEST_P(Store, ReaderSeesCommittedWritesWhileWriterCommits) {
   create(make_execution("exec-1", "alice", 1000));
   constexpr int batches = 200;
   constexpr int events_per_batch = 10;
@@ -579,7 +507,7 @@ TEST_F(SqliteStore, ReaderSeesCommittedWritesWhileWriterCommits) {
   RecordProperty("partial_views", partial_views.load());
 }
 
-TEST_F(SqliteStore, AppliesTenThousandEventsInOneBatch) {
+TEST_P(Store, AppliesTenThousandEventsInOneBatch) {
   create(make_execution("exec-1", "alice", 1000));
   lp::write_batch batch;
   batch.reserve(10000);
@@ -596,7 +524,7 @@ TEST_F(SqliteStore, AppliesTenThousandEventsInOneBatch) {
   EXPECT_EQ(get("exec-1").last_seq, 10000);
 }
 
-TEST_F(SqliteStore, JsonValuesRoundTrip) {
+TEST_P(Store, JsonValuesRoundTrip) {
   auto record = make_execution("exec-1", "alice", 1000);
   record.usage = json::array({1, "two", 3.5});
   record.result = json("plain string");
@@ -609,7 +537,7 @@ TEST_F(SqliteStore, JsonValuesRoundTrip) {
   EXPECT_TRUE(row.error.is_null());
 }
 
-TEST_F(SqliteStore, ReopenedFileKeepsData) {
+TEST_P(Store, ReopenedStoreKeepsData) {
   create(make_execution("exec-1", "alice", 1000));
   ASSERT_TRUE(store_->apply({make_event("exec-1", 1, "a")}).ok());
   store_.reset();
@@ -618,11 +546,7 @@ TEST_F(SqliteStore, ReopenedFileKeepsData) {
   EXPECT_EQ(get("exec-1").last_seq, 1);
 }
 
-}  // namespace
-
-namespace {
-
-TEST_F(SqliteStore, InterruptUnfinishedFailsLeftoverExecutionsAndLogsTheirEnd) {
+TEST_P(Store, InterruptUnfinishedFailsLeftoverExecutionsAndLogsTheirEnd) {
   ASSERT_TRUE(store_->create_execution(make_execution("left-running", "u1", 10, "running")).ok());
   ASSERT_TRUE(store_->create_execution(make_execution("left-queued", "u1", 11, "queued")).ok());
   ASSERT_TRUE(store_->create_execution(make_execution("done", "u1", 12, "completed")).ok());
@@ -655,5 +579,10 @@ TEST_F(SqliteStore, InterruptUnfinishedFailsLeftoverExecutionsAndLogsTheirEnd) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again.value(), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Store, ::testing::Values("sqlite", "postgres"),
+                         lekhika::store_testing::backend_name{});
+INSTANTIATE_TEST_SUITE_P(Backends, StoreListing, ::testing::Values("sqlite", "postgres"),
+                         lekhika::store_testing::backend_name{});
 
 }  // namespace
