@@ -1,0 +1,123 @@
+// Several workers on one PostgreSQL database (docs/persistence.md, "Several workers"): each
+// execution runs on exactly one of them, and reading or cancelling it works from any of them
+// (the cancel reaches its owner through the database: LISTEN/NOTIFY).
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "durable_harness.hpp"
+
+namespace lekhika::e2e::durable {
+namespace {
+
+constexpr int kChapters = 3;
+constexpr std::string_view kModel = "openai:fake-shared-book";
+
+json shared_book(const std::string& user, int n) {
+  auto body = book_request_on(user, std::string{kModel}, kChapters);
+  body["inputs"]["book_title"] = "Shared Book Number " + std::to_string(n);
+  return body;
+}
+
+class SeveralWorkers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (pg_test_dsn().empty()) {
+      GTEST_SKIP() << "PG_TEST_DSN is not set (scripts/test starts a PostgreSQL server)";
+    }
+    db_ = make_database("postgres");
+    fake_.configure({{"latency_ms", 200}, {"ttft_ms", 20}, {"words", 40}});
+    for (const char* id : {"worker-1", "worker-2", "worker-3"}) {
+      workers_.push_back(
+          std::make_unique<serve_process>(*db_, fake_, dir_.path(), worker_named(id, 30000ms)));
+    }
+    for (auto& w : workers_) ASSERT_TRUE(w->wait_ready());
+  }
+
+  testing::temp_dir dir_;
+  testing::fake_provider_process fake_;
+  std::unique_ptr<shared_database> db_;
+  std::vector<std::unique_ptr<serve_process>> workers_;
+};
+
+TEST_F(SeveralWorkers, EachExecutionRunsOnceAndAnyWorkerAnswersForIt) {
+  // Two books submitted to each worker.
+  std::map<std::string, std::size_t> owner;  // execution id -> index of the worker it went to
+  int n = 0;
+  for (std::size_t w = 0; w < workers_.size(); ++w) {
+    for (int i = 0; i < 2; ++i) {
+      const auto id = workers_[w]->submit(shared_book("tenant-" + std::to_string(w), n++));
+      ASSERT_FALSE(id.empty());
+      owner[id] = w;
+    }
+  }
+  // Any worker answers GET for any execution, with the same id and owner's tenant.
+  for (const auto& [id, w] : owner) {
+    for (const auto& worker : workers_) {
+      auto data = worker->execution(id);
+      ASSERT_TRUE(data.is_object()) << worker->name() << " does not know " << id;
+      EXPECT_EQ(data.value("executionId", data.value("id", std::string{})), id);
+    }
+  }
+  auto store = db_->open();
+  for (const auto& [id, w] : owner) {
+    ASSERT_TRUE(eventually([&] { return terminal(stored_status(*store, id)); }, kPatience)) << id;
+  }
+  for (const auto& [id, w] : owner) {
+    SCOPED_TRACE(id);
+    EXPECT_EQ(stored_status(*store, id), "completed");
+    // Started once, by the worker it was submitted to.
+    EXPECT_EQ(starts_of(*store, id), std::vector<std::string>{workers_[w]->name()});
+    expect_whole_event_log(*store, id);
+    // A worker that did not run it reads the stored result.
+    const auto& other = workers_[(w + 1) % workers_.size()];
+    auto data = other->execution(id);
+    ASSERT_TRUE(data.is_object());
+    EXPECT_EQ(data.value("status", std::string{}), "completed");
+  }
+  // Every prompt was answered once: no execution ran on two workers.
+  const auto paid = completed_by_prompt(fake_);
+  EXPECT_EQ(paid.size(), owner.size() * (1 + kChapters));
+  for (const auto& [prompt, times] : paid) EXPECT_EQ(times, 1) << prompt;
+}
+
+TEST_F(SeveralWorkers, ACancelSentToAnyWorkerReachesTheOwner) {
+  // Calls that never answer: the execution stays running until it is cancelled.
+  fake_.configure({{"latency_ms", 3600000}, {"ttft_ms", 3600000}});
+  const auto id = workers_[0]->submit(shared_book("tenant-cancel", 100));
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(fake_.wait_until([](const auto& s) { return s.active >= 1; }, kPatience));
+
+  // Cancelled through worker 2, which does not run it.
+  auto answer = workers_[1]->request("POST", "/executions/" + id + "/cancel?wait=1", "{}");
+  EXPECT_TRUE(answer.status == 200 || answer.status == 202) << describe(answer);
+  auto store = db_->open();
+  ASSERT_TRUE(eventually([&] { return stored_status(*store, id) == "cancelled"; }, kPatience))
+      << stored_status(*store, id);
+  // The owner closed its provider connection (the cancel really reached it).
+  EXPECT_TRUE(
+      fake_.wait_until([](const auto& s) { return s.active == 0 && s.aborted >= 1; }, kPatience));
+  expect_whole_event_log(*store, id);
+  // Every worker reports the end.
+  for (const auto& worker : workers_) {
+    auto data = worker->execution(id);
+    ASSERT_TRUE(data.is_object());
+    EXPECT_EQ(data.value("status", std::string{}), "cancelled") << worker->name();
+  }
+  // A tenant that does not own it cannot cancel it from anywhere: it looks missing.
+  const auto other = workers_[2]->submit(shared_book("tenant-owner", 101));
+  ASSERT_FALSE(other.empty());
+  auto refused =
+      workers_[1]->request("POST", "/executions/" + other + "/cancel?userId=someone-else", "{}");
+  EXPECT_EQ(refused.status, 404) << describe(refused);
+  auto mine =
+      workers_[1]->request("POST", "/executions/" + other + "/cancel?userId=tenant-owner", "{}");
+  EXPECT_TRUE(mine.status == 200 || mine.status == 202) << describe(mine);
+  ASSERT_TRUE(eventually([&] { return stored_status(*store, other) == "cancelled"; }, kPatience));
+}
+
+}  // namespace
+}  // namespace lekhika::e2e::durable
