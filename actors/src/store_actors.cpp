@@ -307,7 +307,15 @@ store_reader_actor::behavior_type store_reader(
           if (a.format != q.format) continue;
           auto bytes = persistence::read_artifact_file(a);
           if (!bytes) {
-            reply.error = bytes.error();
+            // The path is for the operator's log, not for the client: a missing file answers
+            // like a missing artifact (404), anything else as the store being unavailable.
+            log::error("cannot read a stored artifact", {{"executionId", a.execution_id},
+                                                         {"format", a.format},
+                                                         {"error", bytes.error().message}});
+            if (bytes.error().code != "not_found") {
+              reply.error = failure{"store_unavailable", "cannot read the stored '" + a.format +
+                                                             "' file; see the worker's log"};
+            }
             return reply;
           }
           reply.artifact = a;

@@ -299,8 +299,8 @@ class renderer {
       pango_layout_line_get_x_ranges(line.line, static_cast<int>(from), static_cast<int>(to),
                                      &ranges, &count);
       for (int r = 0; r < count; ++r) {
-        const double x0 = from_pango(ranges[2 * r]);
-        const double x1 = from_pango(ranges[2 * r + 1]);
+        const double x0 = from_pango(ranges[std::ptrdiff_t{2} * r]);
+        const double x1 = from_pango(ranges[std::ptrdiff_t{2} * r + 1]);
         const std::string attributes = "rect=[" + number(left_edge(e) + x0) + " " + number(top) +
                                        " " + number(x1 - x0) + " " + number(height) + "] uri='" +
                                        link.uri + "'";
@@ -454,7 +454,7 @@ std::string render_pdf(const book& b) {
   const std::vector<page_plan> pages = paginate(sections, config.page, cover.has_value());
 
   std::string out;
-  out.reserve(64 * 1024 + estimated_size(b) / 2);
+  out.reserve(std::size_t{64} * 1024 + estimated_size(b) / 2);
   {
     surface_ptr surface{cairo_pdf_surface_create_for_stream(append_output, &out, config.page.width,
                                                             config.page.height)};

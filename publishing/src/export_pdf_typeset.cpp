@@ -19,14 +19,14 @@ namespace {
 // pieces of about this size. Each piece ends two lines before its text does and the next piece
 // starts where the first dropped line started: pango breaks lines greedily, so every kept line
 // is the line a layout of the whole paragraph would have made.
-constexpr std::size_t piece_bytes = 16 * 1024;
-constexpr std::size_t whole_paragraph_bytes = 24 * 1024;
+constexpr std::size_t piece_bytes = std::size_t{16} * 1024;
+constexpr std::size_t whole_paragraph_bytes = std::size_t{24} * 1024;
 constexpr std::size_t lines_dropped = 2;
 // How far past piece_bytes a piece may run to end at a space.
 constexpr std::size_t space_search_bytes = 4096;
 
 // A table cell holds a few words; a giant one is cut rather than laid out for minutes.
-constexpr std::size_t max_cell_bytes = 64 * 1024;
+constexpr std::size_t max_cell_bytes = std::size_t{64} * 1024;
 // Column widths are estimated from the start of each cell.
 constexpr std::size_t natural_width_bytes = 2000;
 

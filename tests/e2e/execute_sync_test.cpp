@@ -128,6 +128,34 @@ TEST(HttpExecute, SyncProducesEveryRequestedTextFormat) {
   EXPECT_TRUE(formats["txt"].value("mimeType", std::string{}).starts_with("text/plain"));
 }
 
+// api.md §2.5: the binary formats are stored as files and downloaded with their MIME type.
+TEST(HttpExecute, SyncProducesEpubDocxAndPdfForDownload) {
+  test_server server;
+  auto request = book_request("binary-user", 2);
+  request["inputs"]["output_formats"] = json::array({"epub", "docx", "pdf"});
+  auto data = ok_data(server.execute_sync(request));
+  ASSERT_TRUE(data.is_object());
+  const auto id = data.value("executionId", std::string{});
+  const auto& formats = data["output"]["formats"];
+  const std::map<std::string, std::string> magic{{"epub", "PK"}, {"docx", "PK"}, {"pdf", "%PDF-"}};
+  for (const auto& [format, start] : magic) {
+    SCOPED_TRACE(format);
+    ASSERT_TRUE(formats.contains(format)) << formats.dump().substr(0, 2000);
+    EXPECT_FALSE(formats[format].contains("content"));  // binary: download only
+    auto download = server.get("/executions/" + id + "/artifacts/" + format);
+    ASSERT_EQ(download.status, 200) << describe(download);
+    EXPECT_EQ(download.body.substr(0, start.size()), start);
+    EXPECT_EQ(download.body.size(), formats[format].value("bytes", std::size_t{0}));
+    EXPECT_EQ(download.headers["content-type"], formats[format].value("mimeType", std::string{}));
+    EXPECT_NE(download.headers["content-disposition"].find("attachment"), std::string::npos);
+  }
+  // A stored file that disappeared from disk is a 404 that does not show the server's paths.
+  std::filesystem::remove_all(server.dir() / "artifacts");
+  auto gone = server.get("/executions/" + id + "/artifacts/pdf");
+  EXPECT_TRUE(is_error(gone, 404, "not_found")) << describe(gone);
+  EXPECT_EQ(gone.body.find(server.dir().string()), std::string::npos) << gone.body;
+}
+
 // api.md §2.1: a synchronous caller that goes away does not cancel its execution.
 TEST(HttpExecute, SyncClientDisconnectDoesNotCancel) {
   server_options options;

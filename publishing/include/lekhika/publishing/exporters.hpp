@@ -43,7 +43,7 @@ struct exported_file {
   std::string bytes;
 };
 
-/// Renders the book in `format` (md, html and txt in this build; nullopt for the others). HTML
+/// Renders the book in `format` (nullopt for a format outside the table, such as mp3). HTML
 /// is one self-contained document with a linked table of contents; all user and model text is
 /// escaped. Deterministic: the same book gives the same bytes.
 [[nodiscard]] std::optional<exported_file> export_book(const book& b, const format_info& format);
