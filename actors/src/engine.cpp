@@ -1,6 +1,8 @@
 #include "lekhika/actors/engine.hpp"
 
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include "lekhika/actors/env.hpp"
 #include "lekhika/actors/log.hpp"
@@ -16,7 +18,8 @@ struct engine::impl {
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
   store_writer_actor writer;
-  store_reader_actor reader;
+  std::vector<store_reader_actor> readers;  ///< never empty once started
+  mutable std::atomic<std::size_t> next_reader{0};
   registry_actor registry;
   std::shared_ptr<provider_directory> providers;
   std::shared_ptr<providers::curl_multi_transport> transport;
@@ -29,15 +32,19 @@ engine::~engine() { stop(); }
 
 result<std::unique_ptr<engine>> engine::start(engine_settings settings,
                                               providers::provider_catalog catalog) {
-  // Two connections: the writer's (batched transactions) and the reader's (API reads), so a
-  // read never waits behind a write batch.
+  // Separate connections: the writer's (batched transactions) and the readers' (API reads), so
+  // a read never waits behind a write batch; on PostgreSQL one more for LISTEN.
   auto writer_store = persistence::open_store(settings.database_url);
   if (!writer_store) return writer_store.error();
   if (auto migrated = writer_store.value()->migrate(); !migrated) return migrated.error();
   // Executions a stopped worker left unfinished are not failed: they are claimed and resumed
   // from their checkpoints (by the registry, at start and periodically).
-  auto reader_store = persistence::open_store(settings.database_url);
-  if (!reader_store) return reader_store.error();
+  std::vector<std::shared_ptr<persistence::store>> reader_stores;
+  for (int i = 0; i < std::max(1, settings.store_readers); ++i) {
+    auto opened = persistence::open_store(settings.database_url);
+    if (!opened) return opened.error();
+    reader_stores.push_back(std::move(opened).value());
+  }
   const bool shared = writer_store.value()->shared();
   std::shared_ptr<persistence::store> listener_store;
   if (shared) {
@@ -57,9 +64,10 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
   auto& sys = *state->system;
 
   std::shared_ptr<persistence::store> writer_shared = std::move(writer_store).value();
-  std::shared_ptr<persistence::store> reader_shared = std::move(reader_store).value();
   state->writer = spawn_store_writer(sys, writer_shared, state->settings);
-  state->reader = spawn_store_reader(sys, reader_shared);
+  for (auto& reader_store : reader_stores) {
+    state->readers.push_back(spawn_store_reader(sys, std::move(reader_store)));
+  }
   state->providers = std::make_shared<provider_directory>();
   state->providers->set_offline(spawn_offline_provider(sys, state->settings.offline_latency));
   // One transport (one curl multi loop) for every network key; one actor per key.
@@ -81,7 +89,7 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
   auto env = std::make_shared<execution_env>();
   env->settings = state->settings;
   env->writer = state->writer;
-  env->reader = state->reader;
+  env->reader = state->readers.front();
   env->providers = state->providers;
   env->catalog = state->catalog;
   env->shared_store = shared;
@@ -99,7 +107,10 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
 
 caf::actor_system& engine::system() noexcept { return *impl_->system; }
 const registry_actor& engine::registry() const noexcept { return impl_->registry; }
-const store_reader_actor& engine::reader() const noexcept { return impl_->reader; }
+const store_reader_actor& engine::reader() const noexcept {
+  const auto turn = impl_->next_reader.fetch_add(1, std::memory_order_relaxed);
+  return impl_->readers[turn % impl_->readers.size()];
+}
 const providers::provider_catalog& engine::catalog() const noexcept { return *impl_->catalog; }
 const engine_settings& engine::settings() const noexcept { return impl_->settings; }
 
@@ -107,7 +118,7 @@ void engine::drain(std::chrono::milliseconds grace) {
   if (!impl_ || impl_->stopped) return;
   caf::scoped_actor self{*impl_->system};
   // Let running executions finish within the grace period; the rest stay in the store as
-  // unfinished and are marked at the next start.
+  // unfinished and leased, and are resumed at the next start (or by another worker).
   self->request(impl_->registry, std::max(grace, std::chrono::milliseconds{1}), drain_atom::value)
       .receive([](registry_stats&) {}, [](caf::error&) {});
 }
@@ -126,7 +137,7 @@ void engine::stop() {
     self->request(impl_->writer, std::chrono::seconds{30}, flush_atom::value)
         .receive([](flush_reply&) {}, [](caf::error&) {});
     self->send_exit(impl_->writer, caf::exit_reason::user_shutdown);
-    self->send_exit(impl_->reader, caf::exit_reason::user_shutdown);
+    for (auto& reader : impl_->readers) self->send_exit(reader, caf::exit_reason::user_shutdown);
     if (impl_->listener) self->send_exit(*impl_->listener, caf::exit_reason::user_shutdown);
     for (auto& provider : impl_->providers->all())
       self->send_exit(provider, caf::exit_reason::user_shutdown);

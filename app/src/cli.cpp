@@ -36,7 +36,7 @@ constexpr std::array<std::string_view, 3> command_switches{"insecure-dev", "offl
 constexpr std::array<std::string_view, 2> command_options{"out", "formats"};
 
 // The configuration variables a flag may set (api.md §1).
-constexpr std::array<std::string_view, 42> known_variables{"INTERNAL_API_SECRET",
+constexpr std::array<std::string_view, 43> known_variables{"INTERNAL_API_SECRET",
                                                            "HOST",
                                                            "PORT",
                                                            "DATABASE_URL",
@@ -77,7 +77,8 @@ constexpr std::array<std::string_view, 42> known_variables{"INTERNAL_API_SECRET"
                                                            "PROVIDER_BACKOFF_CAP_MS",
                                                            "WORKER_ID",
                                                            "LEKHIKA_LEASE_TTL_MS",
-                                                           "LEKHIKA_CLAIM_INTERVAL_MS"};
+                                                           "LEKHIKA_CLAIM_INTERVAL_MS",
+                                                           "LEKHIKA_STORE_READERS"};
 
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& names, std::string_view name) {

@@ -122,7 +122,7 @@ result<config> load_config(const config_source& source) {
     long long low;
     long long high;
   };
-  const std::array<int_setting, 17> ints{{{"MAX_RUNNING_EXECUTIONS", 2000, 1, 1000000},
+  const std::array<int_setting, 18> ints{{{"MAX_RUNNING_EXECUTIONS", 2000, 1, 1000000},
                                           {"MAX_QUEUED_EXECUTIONS", 100000, 0, 100000000},
                                           {"TENANT_MAX_RUNNING", 50, 1, 1000000},
                                           {"EXECUTION_TIMEOUT_S", 14400, 1, 30LL * 24 * 3600},
@@ -138,7 +138,8 @@ result<config> load_config(const config_source& source) {
                                           {"PROVIDER_BACKOFF_BASE_MS", 500, 1, 600000},
                                           {"PROVIDER_BACKOFF_CAP_MS", 30000, 1, 3600000},
                                           {"LEKHIKA_LEASE_TTL_MS", 30000, 1000, 3600000},
-                                          {"LEKHIKA_CLAIM_INTERVAL_MS", 5000, 100, 3600000}}};
+                                          {"LEKHIKA_CLAIM_INTERVAL_MS", 5000, 100, 3600000},
+                                          {"LEKHIKA_STORE_READERS", 2, 1, 32}}};
   std::map<std::string, long long> values;
   for (const auto& s : ints) {
     auto v = integer_setting(source, s.name, s.fallback, s.low, s.high);
@@ -164,6 +165,7 @@ result<config> load_config(const config_source& source) {
   c.engine.lease_ttl = std::chrono::milliseconds{values["LEKHIKA_LEASE_TTL_MS"]};
   c.engine.lease_renew_interval = c.engine.lease_ttl / 3;
   c.engine.claim_interval = std::chrono::milliseconds{values["LEKHIKA_CLAIM_INTERVAL_MS"]};
+  c.engine.store_readers = static_cast<int>(values["LEKHIKA_STORE_READERS"]);
   if (auto host = source.get("HOST")) c.http.host = *host;
   if (auto secret = source.get("INTERNAL_API_SECRET"))
     c.http.auth_secret = providers::secret{*secret};

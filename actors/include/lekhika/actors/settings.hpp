@@ -33,9 +33,13 @@ struct engine_settings {
   std::string artifact_dir = "./lekhika-data/artifacts";
   std::chrono::milliseconds store_flush_interval{5};  ///< longest a write waits for its batch
   std::size_t store_batch_limit = 1024;               ///< writes per transaction at most
-  int scheduler_threads = 0;                          ///< 0: one per core
-  std::string worker_id;                              ///< names this process in logs and leases
-  call_policy calls;                                  ///< timeouts, retries, per-key defaults
+  /// Reader actors, each with its own database connection: API reads run on them in turn, so
+  /// one slow listing does not hold up every GET. With the writer's and the listener's
+  /// connection this is the worker's whole pool.
+  int store_readers = 2;
+  int scheduler_threads = 0;  ///< 0: one per core
+  std::string worker_id;      ///< names this process in logs and leases
+  call_policy calls;          ///< timeouts, retries, per-key defaults
   // Durable execution: every unfinished execution is leased by the worker running it; a worker
   // renews its leases, and claims executions whose lease expired (a worker died).
   std::chrono::milliseconds lease_ttl{30000};
