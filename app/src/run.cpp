@@ -48,6 +48,17 @@ nlohmann::json as_request_body(nlohmann::json document, const std::optional<std:
     if (!document.contains(input_key) || !document[input_key].is_object())
       document[input_key] = nlohmann::json::object();
     document[input_key]["output_formats"] = std::move(list);
+    // The formats the output node names would be added to these (docs/behaviour.md): the
+    // command line's choice is the whole list, so they are dropped.
+    if (document.contains("workflow") && document["workflow"].is_object() &&
+        document["workflow"].contains("nodes") && document["workflow"]["nodes"].is_array()) {
+      for (auto& node : document["workflow"]["nodes"]) {
+        if (!node.is_object() || !node.contains("data") || !node["data"].is_object()) continue;
+        for (const char* key : {"exportFormats", "outputFormat", "outputFormats"}) {
+          node["data"].erase(key);
+        }
+      }
+    }
   }
   return document;
 }
@@ -229,6 +240,10 @@ int run_command(const command_line& cmd, const config& cfg) {
   if (record.output.is_object() && record.output.contains("formats")) {
     std::error_code ec;
     std::filesystem::create_directories(out_dir, ec);
+    if (ec) {
+      std::cerr << "warning: cannot create " << out_dir.string() << ": " << ec.message()
+                << "; the files stay in the store (ARTIFACT_DIR)\n";
+    }
     caf::scoped_actor self{sys};
     for (const auto& item : record.output["formats"].items()) {
       const std::string& format = item.key();
@@ -238,7 +253,13 @@ int run_command(const command_line& cmd, const config& cfg) {
               [&](actors::artifact_bytes& file) {
                 if (!file.bytes) return;
                 const auto path = out_dir / ("book." + format);
-                std::ofstream(path, std::ios::binary) << *file.bytes;
+                std::ofstream out{path, std::ios::binary | std::ios::trunc};
+                out << *file.bytes;
+                out.close();
+                if (!out) {
+                  std::cerr << "warning: cannot write " << path.string() << "\n";
+                  return;
+                }
                 written.push_back(path.string());
               },
               [&](caf::error& err) {

@@ -250,6 +250,22 @@ TEST(WorkerCli, RunJsonPrintsOneJsonObjectPerLine) {
   EXPECT_TRUE(fs::exists(out / "book.txt"));
 }
 
+// --formats is the whole list: the output node's own exportFormats are not added to it.
+TEST(WorkerCli, RunFormatsFlagChoosesExactlyTheFilesWritten) {
+  testing::temp_dir dir;
+  const auto out = dir.path() / "out";
+  auto result = run_worker({"run", (testing::source_dir() / "examples/sample-book.json").string(),
+                            "--offline", "--formats", "pdf,epub", "--out", out.string()},
+                           worker_env(dir.path()), dir.path());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::set<std::string> written;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    written.insert(entry.path().filename().string());
+  }
+  EXPECT_EQ(written, (std::set<std::string>{"book.epub", "book.pdf"}));
+  EXPECT_EQ(read_text(out / "book.pdf").substr(0, 5), "%PDF-");
+}
+
 TEST(WorkerCli, SigintCancelsRunAndKeepsThePartialBook) {
   testing::temp_dir dir;
   auto body = book_request("cli-user", 8);
