@@ -1,6 +1,7 @@
 #include <deque>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include "lekhika/actors/log.hpp"
 #include "lekhika/actors/spawn.hpp"
@@ -35,6 +36,9 @@ struct entry {
   std::vector<caf::actor> observers;  // subscribed before the supervisor existed
   bool cancel_after_admission = false;
   std::string cancel_reason;
+  // Admitted into the shared queue (a PostgreSQL store, no free slot here): stored without a
+  // lease, so that whichever worker has room first claims it; this worker does not keep it.
+  bool pooled = false;
 };
 
 /// Per-tenant queue. Cancelled entries are removed lazily (skipped when they reach the front),
@@ -67,6 +71,7 @@ struct registry_state {
   std::vector<caf::typed_response_promise<registry_stats>> drain_waiters;
   int resuming = 0;       // claimed executions whose checkpoints are being read
   bool claiming = false;  // a claim is on its way to the store
+  bool claim_again = false;
   // Callers waiting for executions that run on another worker: answered when it ends there.
   std::unordered_map<std::string, std::vector<pending_submit>> remote_submits;
   std::unordered_map<std::string, std::vector<caf::typed_response_promise<cancel_reply>>>
@@ -102,10 +107,16 @@ struct registry_state {
     cmd.record.request_hash = plan->request_hash;
     cmd.record.created_at = plan->created_at_ms;
     cmd.record.last_seq = 1;
-    // Leased from the start: no other worker takes it over while this one is alive.
-    cmd.record.lease_owner = env->settings.worker_id;
-    cmd.record.lease_expires_at = now_ms() + env->settings.lease_ttl.count();
+    // Leased from the start: no other worker takes it over while this one is alive. Except
+    // when it would have to wait here and workers share the store: then it goes unleased into
+    // the shared queue (claimed oldest first by the first worker with a free slot).
+    e.pooled = env->shared_store && env->settings.recover &&
+               running + queued + (admitting - 1) >= env->settings.max_running_executions;
     cmd.record.lease_epoch = 1;
+    if (!e.pooled) {
+      cmd.record.lease_owner = env->settings.worker_id;
+      cmd.record.lease_expires_at = now_ms() + env->settings.lease_ttl.count();
+    }
     cmd.first_event = {
         plan->execution_id,
         1,
@@ -218,6 +229,10 @@ struct registry_state {
     auto& e = it->second;
     for (const auto& observer : e.observers)
       caf::anon_send(observer, execution_event{e.first_event});
+    if (e.pooled) {
+      pool(it, std::move(waiters));
+      return;
+    }
     e.state = phase::queued;
     enqueue(e);
     std::vector<pending_submit> answer_now;
@@ -238,6 +253,30 @@ struct registry_state {
     start_next();
     const auto status = status_of(live.at(id));
     for (auto& w : answer_now) w.promise.deliver(accepted_reply(id, status, w.joined));
+  }
+
+  // The execution waits in the shared queue, not here: its callers wait like callers of an
+  // execution that runs on another worker, and every worker is told there is work.
+  void pool(std::unordered_map<std::string, entry>::iterator it,
+            std::vector<pending_submit> waiters) {
+    const std::string id = it->first;
+    auto e = std::move(it->second);
+    live.erase(it);
+    for (const auto& observer : e.observers) caf::anon_send(observer, not_live{id});
+    for (auto& w : waiters) {
+      if (w.wait_for_end) {
+        remote_submits[id].push_back(w);
+      } else {
+        w.promise.deliver(accepted_reply(id, "queued", w.joined));
+      }
+    }
+    if (remote_submits.count(id) > 0) schedule_remote_poll();
+    self->send(env->writer, notify_cmd{"lekhika_work", id});
+    if (e.cancel_after_admission) {
+      cancel_request req{id, std::nullopt, e.cancel_reason, false};
+      (void)cancel_elsewhere(req);
+    }
+    maybe_claim();
   }
 
   static submit_reply accepted_reply(const std::string& id, const std::string& status,
@@ -444,7 +483,8 @@ struct registry_state {
     r.finished_at = now_ms();
     r.usage = usage_totals{}.to_json();
     r.result = {{"nodes", nlohmann::json::object()}, {"book", nullptr}};
-    r.last_seq = 2;
+    // A taken-over execution may have a longer stored log than its first event.
+    r.last_seq = (e.resume ? e.resume->last_seq : 1) + 1;
     persistence::execution_update update;
     update.id = id;
     update.status = r.status;
@@ -452,7 +492,7 @@ struct registry_state {
     update.usage = r.usage;
     update.result = r.result;
     persistence::event_record event{id,
-                                    2,
+                                    r.last_seq,
                                     "execution.cancelled",
                                     {{"executionId", id},
                                      {"status", "cancelled"},
@@ -509,7 +549,12 @@ struct registry_state {
       if (auto it = live.find(id); it != live.end()) {
         cancel_request req{id, std::nullopt, "cancelled by an operator on another worker", false};
         (void)cancel(req);
+      } else {
+        // Perhaps waiting in the shared queue: claimed (cancelled ones first), it ends at once.
+        maybe_claim(false, true);
       }
+    } else if (notice.note.channel == "lekhika_work") {
+      maybe_claim();
     } else if (notice.note.channel == "lekhika_ended") {
       if (remote_submits.count(id) > 0 || remote_cancels.count(id) > 0) check_remote(id);
     }
@@ -589,11 +634,15 @@ struct registry_state {
 
   // Claims as many unfinished executions as there are free slots. At start, also those this
   // worker held before a restart (same worker id), without waiting for their leases to expire.
-  void maybe_claim(bool reclaim_own = false) {
-    if (!env->settings.recover || draining || claiming) return;
+  void maybe_claim(bool reclaim_own = false, bool for_cancel = false) {
+    if (!env->settings.recover || draining) return;
+    if (claiming) {
+      claim_again = true;  // news of work while a claim is out: look again once it is back
+      return;
+    }
     const int busy = running + queued + admitting + resuming;
     const int free = env->settings.max_running_executions - busy;
-    if (free <= 0 && !reclaim_own) return;
+    if (free <= 0 && !reclaim_own && !for_cancel) return;
     claiming = true;
     self->request(env->writer, std::chrono::seconds{60}, claim_cmd{std::max(free, 1), reclaim_own})
         .then(
@@ -604,6 +653,7 @@ struct registry_state {
                 return;
               }
               for (auto& record : reply.claimed) take_over(std::move(record));
+              if (std::exchange(claim_again, false)) maybe_claim();
             },
             [this](caf::error&) { claiming = false; });
   }
@@ -611,6 +661,10 @@ struct registry_state {
   void take_over(persistence::execution_record record) {
     const auto id = record.id;
     if (live.count(id) > 0) return;  // already here (cannot happen: we held no lease on it)
+    if (record.cancel_requested && record.status == "queued") {
+      end_cancelled_takeover(record);
+      return;
+    }
     auto body = nlohmann::json::parse(record.request_json, nullptr, false);
     auto admitted = body.is_discarded()
                         ? std::variant<execution_plan_ptr, admission_error>{admission_error{
@@ -648,6 +702,40 @@ struct registry_state {
               start_next();
             },
             [this](caf::error&) { --resuming; });
+  }
+
+  // A claimed execution that was cancelled before it ever started: it ends as cancelled
+  // without running, under the claimed lease, and its waiters anywhere are told.
+  void end_cancelled_takeover(const persistence::execution_record& record) {
+    const auto finished = now_ms();
+    const nlohmann::json usage = usage_totals{}.to_json();
+    persistence::execution_update update;
+    update.id = record.id;
+    update.status = "cancelled";
+    update.finished_at = finished;
+    update.usage = usage;
+    update.result = {{"nodes", nlohmann::json::object()}, {"book", nullptr}};
+    persistence::event_record event{
+        record.id,
+        record.last_seq + 1,
+        "execution.cancelled",
+        {{"executionId", record.id},
+         {"status", "cancelled"},
+         {"reason", record.cancel_reason.empty() ? std::string{"cancelled"} : record.cancel_reason},
+         {"progress", 0},
+         {"usage", usage}},
+        finished};
+    self->send(env->writer, persist{{std::move(update), std::move(event)},
+                                    persistence::fence{record.id, record.lease_epoch}});
+    // Announced once committed, so that waiters on other workers read the end.
+    const auto id = record.id;
+    auto announce = [this, id] { self->send(env->writer, notify_cmd{"lekhika_ended", id}); };
+    self->request(env->writer, std::chrono::seconds{30}, flush_atom::value)
+        .then([announce](flush_reply&) { announce(); }, [announce](caf::error&) { announce(); });
+    ++ended_by_status["cancelled"];
+    if (remote_submits.count(record.id) > 0 || remote_cancels.count(record.id) > 0) {
+      schedule_remote_poll();
+    }
   }
 
   // A claimed execution that cannot run any more (its stored request no longer validates,

@@ -376,7 +376,8 @@ store_listener_actor::behavior_type store_listener(
     std::shared_ptr<persistence::store> store, registry_actor registry) {
   self->state.store = std::move(store);
   self->state.registry = std::move(registry);
-  if (auto subscribed = self->state.store->listen({"lekhika_cancel", "lekhika_ended"});
+  if (auto subscribed =
+          self->state.store->listen({"lekhika_cancel", "lekhika_ended", "lekhika_work"});
       !subscribed) {
     log::error("cannot listen for other workers", {{"error", subscribed.error().message}});
   }

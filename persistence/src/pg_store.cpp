@@ -245,7 +245,8 @@ void sort_oldest_first(std::vector<execution_record>& rows) {
         "lease_epoch = lease_epoch + 1 WHERE id IN (SELECT id FROM executions WHERE status IN " +
         unfinished +
         " AND (lease_owner IS NULL OR coalesce(lease_expires_at, 0) < $3 "
-        "OR ($4::boolean AND lease_owner = $1)) ORDER BY created_at, id LIMIT $5 "
+        "OR ($4::boolean AND lease_owner = $1)) ORDER BY cancel_requested DESC, created_at, id "
+        "LIMIT $5 "
         "FOR UPDATE SKIP LOCKED) RETURNING " +
         cols;
     m["renew"] =

@@ -419,7 +419,8 @@ class sqlite_store final : public store {
           "WHERE status IN " +
           std::string(unfinished_statuses_sql) +
           " AND (lease_owner IS NULL OR coalesce(lease_expires_at, 0) < ?3 "
-          "OR (?4 AND lease_owner = ?1)) ORDER BY created_at, id LIMIT ?5) RETURNING " +
+          "OR (?4 AND lease_owner = ?1)) ORDER BY cancel_requested DESC, created_at, id LIMIT ?5) "
+          "RETURNING " +
           std::string(execution_columns);
       auto q = conn_.prepare(sql);
       q.bind_text(1, worker)

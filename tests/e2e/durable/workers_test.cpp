@@ -121,3 +121,84 @@ TEST_F(SeveralWorkers, ACancelSentToAnyWorkerReachesTheOwner) {
 
 }  // namespace
 }  // namespace lekhika::e2e::durable
+
+namespace lekhika::e2e::durable {
+namespace {
+
+// The queue is shared: what a busy worker cannot start waits in the database, and the first
+// worker with a free slot runs it.
+TEST(SharedQueue, ABusyWorkersBacklogRunsOnTheOthers) {
+  if (pg_test_dsn().empty()) GTEST_SKIP() << "PG_TEST_DSN is not set";
+  pg_database db{pg_test_dsn()};
+  testing::temp_dir dir;
+  testing::fake_provider_process fake;
+  fake.configure({{"latency_ms", 300}, {"ttft_ms", 20}, {"words", 40}});
+  auto busy_options = worker_named("worker-busy", 30000ms);
+  busy_options.extra_env["MAX_RUNNING_EXECUTIONS"] = "1";
+  serve_process busy{db, fake, dir.path(), busy_options};
+  serve_process idle{db, fake, dir.path(), worker_named("worker-idle", 30000ms)};
+  ASSERT_TRUE(busy.wait_ready());
+  ASSERT_TRUE(idle.wait_ready());
+
+  std::vector<std::string> ids;
+  for (int n = 0; n < 5; ++n) {
+    ids.push_back(busy.submit(shared_book("tenant-backlog", 200 + n)));
+    ASSERT_FALSE(ids.back().empty());
+  }
+  // A synchronous caller of the busy worker gets its book, wherever it ran.
+  auto sync_body = shared_book("tenant-backlog", 299);
+  auto sync = busy.request("POST", "/execute", sync_body.dump(), {}, kPatience);
+  ASSERT_EQ(sync.status, 200) << describe(sync);
+  const auto sync_data = json::parse(sync.body)["data"];
+  EXPECT_EQ(sync_data.value("status", std::string{}), "completed");
+  ids.push_back(sync_data.value("executionId", std::string{}));
+
+  auto store = db.open();
+  std::map<std::string, int> ran_on;
+  for (const auto& id : ids) {
+    ASSERT_TRUE(eventually([&] { return terminal(stored_status(*store, id)); }, kPatience)) << id;
+    EXPECT_EQ(stored_status(*store, id), "completed") << id;
+    const auto starts = starts_of(*store, id);
+    ASSERT_EQ(starts.size(), 1U) << id;  // started once, on one worker
+    ++ran_on[starts.front()];
+    expect_whole_event_log(*store, id);
+  }
+  EXPECT_GT(ran_on["worker-idle"], 0) << "the idle worker ran none of the backlog";
+  EXPECT_GT(ran_on["worker-busy"], 0);
+  const auto paid = completed_by_prompt(fake);
+  EXPECT_EQ(paid.size(), ids.size() * (1 + kChapters));
+  for (const auto& [prompt, times] : paid) EXPECT_EQ(times, 1) << prompt;
+}
+
+// An execution cancelled while it waits in the shared queue ends at once, without running.
+TEST(SharedQueue, ACancelledWaitingExecutionNeverRuns) {
+  if (pg_test_dsn().empty()) GTEST_SKIP() << "PG_TEST_DSN is not set";
+  pg_database db{pg_test_dsn()};
+  testing::temp_dir dir;
+  testing::fake_provider_process fake;
+  fake.configure({{"latency_ms", 3600000}, {"ttft_ms", 3600000}});
+  auto options = worker_named("worker-only", 30000ms);
+  options.extra_env["MAX_RUNNING_EXECUTIONS"] = "1";
+  serve_process worker{db, fake, dir.path(), options};
+  ASSERT_TRUE(worker.wait_ready());
+
+  const auto running = worker.submit(shared_book("tenant-wait", 300));
+  ASSERT_TRUE(fake.wait_until([](const auto& s) { return s.active >= 1; }, kPatience));
+  const auto waiting = worker.submit(shared_book("tenant-wait", 301));
+  ASSERT_FALSE(waiting.empty());
+  auto store = db.open();
+  EXPECT_EQ(stored_status(*store, waiting), "queued");
+
+  auto answer = worker.request("POST", "/executions/" + waiting + "/cancel?wait=1", "{}");
+  EXPECT_TRUE(answer.status == 200 || answer.status == 202) << describe(answer);
+  ASSERT_TRUE(eventually([&] { return stored_status(*store, waiting) == "cancelled"; }, kPatience));
+  EXPECT_TRUE(starts_of(*store, waiting).empty());
+  expect_whole_event_log(*store, waiting);
+  // Only the running execution ever called the model.
+  EXPECT_EQ(fake.stats().requests, 1);
+  EXPECT_EQ(stored_status(*store, running), "running");
+  (void)worker.request("POST", "/executions/" + running + "/cancel?wait=1", "{}");
+}
+
+}  // namespace
+}  // namespace lekhika::e2e::durable
