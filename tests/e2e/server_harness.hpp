@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -396,6 +397,12 @@ class worker_process {
     std::vector<std::string> argv_text{LEKHIKA_WORKER_BINARY};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
     std::vector<std::string> env_text{"PATH=/usr/local/bin:/usr/bin:/bin"};
+    // A sanitizer build's child runs under the same sanitizer settings (suppressions).
+    for (const char* option : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
+      if (const char* value = std::getenv(option); value != nullptr && env.count(option) == 0) {
+        env_text.push_back(std::string{option} + "=" + value);
+      }
+    }
     for (const auto& [key, value] : env) env_text.push_back(key + "=" + value);
     std::vector<char*> argv;
     for (auto& a : argv_text) argv.push_back(a.data());
