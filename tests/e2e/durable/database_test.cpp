@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
 #include "durable_harness.hpp"
@@ -31,6 +32,36 @@ CREATE TABLE engine_executions (
 
 constexpr const char* kUser = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 constexpr std::string_view kModel = "openai:fake-lekhika-book";
+
+// `lekhika-worker migrate` applies the versioned schema to PostgreSQL, and again is harmless.
+TEST(Migrate, AppliesTheSchemaToPostgresOnceAndIsSafeToRepeat) {
+  if (pg_test_dsn().empty()) GTEST_SKIP() << "PG_TEST_DSN is not set";
+  pg_database db{pg_test_dsn()};
+  testing::temp_dir dir;
+  const std::map<std::string, std::string> env{{"DATABASE_URL", db.url()}, {"LOG_LEVEL", "warn"}};
+  auto first = run_worker({"migrate"}, env, dir.path(), "migrate-1");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto versions = db.exec("SELECT count(*), max(version) FROM schema_migrations");
+  const auto applied = versions[0][0].as<long>();
+  EXPECT_GT(applied, 0);
+  for (const char* table : {"executions", "execution_events", "node_runs", "node_outputs",
+                            "chapters", "artifacts", "provider_calls"}) {
+    EXPECT_EQ(
+        db.exec(std::string{"SELECT to_regclass('"} + table + "') IS NOT NULL")[0][0].as<bool>(),
+        true)
+        << table;
+  }
+  auto second = run_worker({"migrate"}, env, dir.path(), "migrate-2");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(db.exec("SELECT count(*) FROM schema_migrations")[0][0].as<long>(), applied);
+  // A database URL that cannot work is refused with its reason and without the password.
+  auto refused =
+      run_worker({"migrate"}, {{"DATABASE_URL", "postgres://lekhika:s3cret-pass@127.0.0.1:1/none"}},
+                 dir.path(), "migrate-refused");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_EQ(refused.err.find("s3cret-pass"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.out.find("s3cret-pass"), std::string::npos) << refused.out;
+}
 
 TEST(LekhikaTable, TheWorkerKeepsTheEdgeFunctionsRowCurrent) {
   if (pg_test_dsn().empty()) GTEST_SKIP() << "PG_TEST_DSN is not set";
