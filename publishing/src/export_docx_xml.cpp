@@ -11,10 +11,6 @@ namespace {
   return (c & 0xC0) == 0x80;
 }
 
-// Scripts written right to left; the same list as the HTML exporter's dir="rtl" decision.
-constexpr std::array rtl_languages = std::to_array<std::string_view>(
-    {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ps", "sd", "ug", "ur", "yi"});
-
 constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 
 }  // namespace
@@ -118,7 +114,7 @@ bool has_rtl_text(std::string_view text) noexcept {
     // Hebrew through N'Ko and the Arabic extensions, the Hebrew and Arabic presentation
     // forms, and the historic RTL scripts of the supplementary planes.
     if ((c >= 0x0590 && c <= 0x08FF) || (c >= 0xFB1D && c <= 0xFDFF) ||
-        (c >= 0xFE70 && c <= 0xFEFF) || (c >= 0x10800 && c <= 0x10FFF) ||
+        (c >= 0xFE70 && c <= 0xFEFC) || (c >= 0x10800 && c <= 0x10FFF) ||
         (c >= 0x1E800 && c <= 0x1EFFF))
       return true;
     i += cp.length;
@@ -126,12 +122,6 @@ bool has_rtl_text(std::string_view text) noexcept {
   return false;
 }
 
-bool is_rtl_language(std::string_view tag) {
-  const std::string primary = to_lower_ascii(tag.substr(0, tag.find('-')));
-  for (std::string_view code : rtl_languages) {
-    if (code == primary) return true;
-  }
-  return false;
-}
+bool is_rtl_language(std::string_view tag) { return is_right_to_left_language(tag); }
 
 }  // namespace lekhika::publishing::detail::docx

@@ -368,12 +368,6 @@ class xhtml_writer {
 // ---------------------------------------------------------------------------------------------
 // Language tags.
 
-// Primary languages written right to left, and the right-to-left scripts a tag can name.
-constexpr std::array rtl_languages = std::to_array<std::string_view>(
-    {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ps", "sd", "syr", "ug", "ur", "yi"});
-constexpr std::array rtl_scripts =
-    std::to_array<std::string_view>({"adlm", "arab", "hebr", "nkoo", "rohg", "syrc", "thaa"});
-
 [[nodiscard]] bool all_letters(std::string_view s) {
   return std::all_of(s.begin(), s.end(), is_ascii_alpha);
 }
@@ -543,17 +537,7 @@ std::string language(std::string_view book_language) {
   return out;
 }
 
-bool is_right_to_left(std::string_view tag) {
-  const std::vector<std::string_view> parts = subtags(tag);
-  const std::string primary = to_lower_ascii(parts.front());
-  if (std::find(rtl_languages.begin(), rtl_languages.end(), primary) != rtl_languages.end()) {
-    return true;
-  }
-  return std::any_of(parts.begin() + 1, parts.end(), [](std::string_view part) {
-    const std::string script = to_lower_ascii(part);
-    return std::find(rtl_scripts.begin(), rtl_scripts.end(), script) != rtl_scripts.end();
-  });
-}
+bool is_right_to_left(std::string_view tag) { return is_right_to_left_language(tag); }
 
 void append_blocks(std::string& out, const std::vector<block>& blocks) {
   xhtml_writer{out}.blocks(blocks, 0);

@@ -85,18 +85,6 @@ constexpr std::array generic_families = std::to_array<std::string_view>(
     {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui", "ui-serif",
      "ui-sans-serif", "ui-monospace", "ui-rounded", "math", "emoji", "fangsong"});
 
-// Scripts written right to left; a book in one of them gets dir="rtl" on the whole document.
-constexpr std::array rtl_languages = std::to_array<std::string_view>(
-    {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ps", "sd", "ug", "ur", "yi"});
-
-[[nodiscard]] bool is_rtl(std::string_view tag) {
-  const std::string primary = to_lower_ascii(tag.substr(0, tag.find('-')));
-  for (std::string_view code : rtl_languages) {
-    if (code == primary) return true;
-  }
-  return false;
-}
-
 // "1.5", "12", "112.5": at most two decimals and no trailing zeros, for CSS values.
 [[nodiscard]] std::string css_number(double value) {
   const auto hundredths = std::llround(value * 100.0);
@@ -347,7 +335,7 @@ std::string render_html(const book& b) {
 
   out += "<!DOCTYPE html>\n<html lang=\"";
   append_html_escaped(out, lang);
-  out += is_rtl(lang) ? "\" dir=\"rtl\">\n" : "\">\n";
+  out += is_right_to_left_language(lang) ? "\" dir=\"rtl\">\n" : "\">\n";
   out += "<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
   append_html_escaped(out, title);

@@ -291,4 +291,30 @@ std::string input_text(const nlohmann::json& input, std::initializer_list<std::s
   return {};
 }
 
+namespace {
+
+// Primary languages written right to left, and the right-to-left scripts a tag can name.
+constexpr std::array rtl_languages = std::to_array<std::string_view>(
+    {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ps", "sd", "syr", "ug", "ur", "yi"});
+constexpr std::array rtl_scripts =
+    std::to_array<std::string_view>({"adlm", "arab", "hebr", "nkoo", "rohg", "syrc", "thaa"});
+
+[[nodiscard]] bool listed(std::string_view name, const auto& list) {
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+}  // namespace
+
+bool is_right_to_left_language(std::string_view tag) {
+  bool primary = true;
+  while (true) {
+    const std::size_t dash = tag.find('-');
+    const std::string part = to_lower_ascii(tag.substr(0, dash));
+    if (primary ? listed(part, rtl_languages) : listed(part, rtl_scripts)) return true;
+    primary = false;
+    if (dash == std::string_view::npos) return false;
+    tag.remove_prefix(dash + 1);
+  }
+}
+
 }  // namespace lekhika::publishing::detail

@@ -24,6 +24,10 @@ namespace lekhika::publishing::detail {
 /// `text` with ASCII letters lower-cased (format names and keys are ASCII).
 [[nodiscard]] std::string to_lower_ascii(std::string_view text);
 
+/// Whether a BCP 47 language tag names a language or script written right to left ("ar",
+/// "fa-IR", "syr", "pa-Arab"). Every exporter decides the book's direction with this.
+[[nodiscard]] bool is_right_to_left_language(std::string_view tag);
+
 /// `text` trimmed with every run of whitespace (newlines included) turned into one space, for
 /// fields that must stay on one line (titles, author) in every format.
 [[nodiscard]] std::string one_line(std::string_view text);

@@ -211,6 +211,14 @@ TEST(ExportHtml, RightToLeftLanguageSetsDirection) {
   EXPECT_NE(ar.find("<html lang=\"ar\" dir=\"rtl\">"), std::string::npos);
   const std::string hi = export_as(one_chapter_book("A", "नमस्ते", {{"language", "hi"}}), "html");
   EXPECT_NE(hi.find("<html lang=\"hi\">"), std::string::npos);
+  // Syriac, and a right-to-left script named in the tag, decide as in the EPUB.
+  const std::string syr = export_as(one_chapter_book("A", "ܫܠܡܐ", {{"language", "syr"}}), "html");
+  EXPECT_NE(syr.find("<html lang=\"syr\" dir=\"rtl\">"), std::string::npos);
+  const std::string pa = export_as(one_chapter_book("A", "ਸਤਿ", {{"language", "pa-Arab"}}), "html");
+  EXPECT_NE(pa.find("<html lang=\"pa-Arab\" dir=\"rtl\">"), std::string::npos);
+  const std::string latin =
+      export_as(one_chapter_book("A", "x", {{"language", "sr-Latn"}}), "html");
+  EXPECT_EQ(latin.find("dir=\"rtl\""), std::string::npos);
 }
 
 TEST(ExportHtml, LanguageOfAHandBuiltBookCannotBreakTheAttribute) {
