@@ -432,8 +432,15 @@ struct node_state {
   void finish_output(const publishing::format_selection& selection) {
     auto out = passthrough_output();
     out->text = book ? manuscript_text(*book) : joined_upstream_text();
-    std::string primary =
-        selection.formats.empty() ? "md" : std::string{selection.formats.front()->name};
+    // The first requested format that was produced (one that failed is only a warning);
+    // null when none was.
+    nlohmann::json primary = nullptr;
+    for (const auto* format : selection.formats) {
+      if (artifact_formats.contains(std::string{format->name})) {
+        primary = std::string{format->name};
+        break;
+      }
+    }
     out->details = {
         {"book", book_details},
         {"output",
