@@ -10,6 +10,7 @@ namespace lekhika::e2e {
 namespace {
 
 TEST(HttpLoad, TwoHundredAsyncExecutionsAllComplete) {
+  if (kUnderThreadSanitizer) GTEST_SKIP() << "a load test (see kUnderThreadSanitizer)";
   server_options options;
   options.offline_latency = 20ms;
   test_server server{options};

@@ -214,6 +214,7 @@ namespace {
 // hundred calls of one second each, from a hundred executions, are on the wire together (the
 // fake's log shows them overlapping), and every one completes.
 TEST(ProviderLimits, HundredsOfCallsAreInFlightOnOneKeyAtOnce) {
+  if (kUnderThreadSanitizer) GTEST_SKIP() << "a load test (see kUnderThreadSanitizer)";
   testing::fake_provider_options two_threads;
   two_threads.threads = 2;
   testing::fake_provider_process fake{two_threads};

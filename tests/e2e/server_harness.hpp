@@ -45,6 +45,15 @@ using namespace std::chrono_literals;
 using testing::http_request;
 using testing::http_response;
 
+/// Whether this is the ThreadSanitizer build. Load tests, whose point is how much runs at once,
+/// skip there: TSan slows every thread many times over, so their figures mean nothing (they run
+/// in the default and ASan builds; TSan still runs every other end-to-end test).
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kUnderThreadSanitizer = true;
+#else
+inline constexpr bool kUnderThreadSanitizer = false;
+#endif
+
 /// The shared secret every test server is started with.
 inline constexpr std::string_view kSecret = "a-test-secret-of-32-characters!!";
 

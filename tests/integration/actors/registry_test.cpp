@@ -249,7 +249,13 @@ TEST(Registry, ARestartResumesExecutionsThePreviousProcessLeftRunning) {
   for (std::size_t i = 0; i < chapters.size(); ++i) {
     EXPECT_EQ(chapters[i].number, static_cast<int>(i) + 1);
   }
-  // The same id and body is answered from the store, never run again.
+  // The same id and body is answered from the store, never run again (once the registry has
+  // let go of it: its end is stored a moment before the supervisor reports back).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (h.stats().running > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  ASSERT_EQ(h.stats().running, 0);
   auto again = h.submit(h.plan(writer_body("tenant-restart", 8, id)), false);
   ASSERT_FALSE(again.error) << again.error->code;
   EXPECT_TRUE(again.ended_in_store);
