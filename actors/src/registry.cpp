@@ -270,11 +270,14 @@ struct registry_state {
         w.promise.deliver(accepted_reply(id, "queued", w.joined));
       }
     }
-    if (remote_submits.count(id) > 0) schedule_remote_poll();
+    // A cancel that came while the row was being created is answered like a remote one.
+    for (auto& p : e.cancel_waiters) remote_cancels[id].push_back(p);
+    if (remote_submits.count(id) > 0 || remote_cancels.count(id) > 0) schedule_remote_poll();
     self->send(env->writer, notify_cmd{"lekhika_work", id});
     if (e.cancel_after_admission) {
-      cancel_request req{id, std::nullopt, e.cancel_reason, false};
-      (void)cancel_elsewhere(req);
+      self->request(env->writer, std::chrono::seconds{30},
+                    remote_cancel_cmd{id, std::nullopt, e.cancel_reason})
+          .then([](remote_cancel_reply&) {}, [](caf::error&) {});
     }
     maybe_claim();
   }
