@@ -72,6 +72,7 @@ struct registry_state {
   int resuming = 0;       // claimed executions whose checkpoints are being read
   bool claiming = false;  // a claim is on its way to the store
   bool claim_again = false;
+  bool claim_again_for_cancel = false;  // ...and claim even without a free slot (a cancel)
   // Callers waiting for executions that run on another worker: answered when it ends there.
   std::unordered_map<std::string, std::vector<pending_submit>> remote_submits;
   std::unordered_map<std::string, std::vector<caf::typed_response_promise<cancel_reply>>>
@@ -640,7 +641,9 @@ struct registry_state {
   void maybe_claim(bool reclaim_own = false, bool for_cancel = false) {
     if (!env->settings.recover || draining) return;
     if (claiming) {
-      claim_again = true;  // news of work while a claim is out: look again once it is back
+      // News of work while a claim is out: look again once it is back.
+      claim_again = true;
+      claim_again_for_cancel = claim_again_for_cancel || for_cancel;
       return;
     }
     const int busy = running + queued + admitting + resuming;
@@ -656,7 +659,9 @@ struct registry_state {
                 return;
               }
               for (auto& record : reply.claimed) take_over(std::move(record));
-              if (std::exchange(claim_again, false)) maybe_claim();
+              if (std::exchange(claim_again, false)) {
+                maybe_claim(false, std::exchange(claim_again_for_cancel, false));
+              }
             },
             [this](caf::error&) { claiming = false; });
   }
