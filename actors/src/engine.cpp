@@ -22,6 +22,7 @@ struct engine::impl {
   mutable std::atomic<std::size_t> next_reader{0};
   registry_actor registry;
   std::shared_ptr<provider_directory> providers;
+  std::shared_ptr<const exporter_pool> exporters;
   std::shared_ptr<providers::curl_multi_transport> transport;
   bool stopped = false;
 };
@@ -68,6 +69,11 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
   for (auto& reader_store : reader_stores) {
     state->readers.push_back(spawn_store_reader(sys, std::move(reader_store)));
   }
+  // Exporters on threads of their own, one per scheduler thread: book rendering is CPU work
+  // that would otherwise occupy the threads every execution's actors run on.
+  std::vector<exporter_actor> exporters;
+  for (int i = 0; i < threads; ++i) exporters.push_back(spawn_exporter(sys));
+  state->exporters = std::make_shared<const exporter_pool>(std::move(exporters));
   state->providers = std::make_shared<provider_directory>();
   state->providers->set_offline(spawn_offline_provider(sys, state->settings.offline_latency));
   // One transport (one curl multi loop) for every network key; one actor per key.
@@ -91,6 +97,7 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
   env->writer = state->writer;
   env->reader = state->readers.front();
   env->providers = state->providers;
+  env->exporters = state->exporters;
   env->catalog = state->catalog;
   env->shared_store = shared;
   state->registry = spawn_registry(sys, env);
@@ -138,6 +145,9 @@ void engine::stop() {
         .receive([](flush_reply&) {}, [](caf::error&) {});
     self->send_exit(impl_->writer, caf::exit_reason::user_shutdown);
     for (auto& reader : impl_->readers) self->send_exit(reader, caf::exit_reason::user_shutdown);
+    for (const auto& exporter : impl_->exporters->all()) {
+      self->send_exit(exporter, caf::exit_reason::user_shutdown);
+    }
     if (impl_->listener) self->send_exit(*impl_->listener, caf::exit_reason::user_shutdown);
     for (auto& provider : impl_->providers->all())
       self->send_exit(provider, caf::exit_reason::user_shutdown);

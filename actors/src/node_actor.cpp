@@ -20,6 +20,8 @@ using workflow::role_kind;
 constexpr std::size_t previous_chapter_excerpt = 600;
 /// Longest a cancelling node waits for a provider to confirm an abort.
 constexpr std::chrono::seconds abort_timeout{5};
+/// Longest an exporter may take to render a book in every requested format.
+constexpr std::chrono::minutes export_timeout{10};
 
 /// What a node does with an answer: the completion and what the call consumed in all.
 using answer_handler = std::function<void(const providers::completion&, const usage_totals&)>;
@@ -382,21 +384,31 @@ struct node_state {
     } else {
       add_warnings({"no content reached the output node; the book is empty"});
     }
-    auto compiled = publishing::compile_book(plan->input, std::move(book_chapters));
+    auto compiled = std::make_shared<const publishing::book>(
+        publishing::compile_book(plan->input, std::move(book_chapters)));
     auto selection = publishing::select_formats(plan->input, spec->export_formats);
     add_warnings(selection.warnings);
-    book_details = publishing::book_to_json(compiled);
+    book_details = publishing::book_to_json(*compiled);
     inline_text = std::make_shared<std::map<std::string, std::string>>();
+    // Rendered by an exporter actor on its own thread (a long PDF takes real time).
+    self->request(env->exporters->next(), export_timeout, export_cmd{compiled, selection.formats})
+        .then(
+            [this, selection](export_reply& reply) {
+              if (done) return;
+              for (const auto& format : reply.failed) {
+                add_warnings({"format '" + format + "' could not be produced"});
+              }
+              store_files(selection, std::move(reply.files));
+            },
+            [this](caf::error& err) {
+              if (!done)
+                fail(failure{"export_error", "exporting the book failed: " + to_string(err)});
+            });
+  }
 
-    std::vector<publishing::exported_file> files;
-    for (const auto* format : selection.formats) {
-      auto file = publishing::export_book(compiled, *format);
-      if (!file) {
-        add_warnings({"format '" + std::string{format->name} + "' could not be produced"});
-        continue;
-      }
-      files.push_back(std::move(*file));
-    }
+  // Stores every exported file; the node completes once each is recorded.
+  void store_files(const publishing::format_selection& selection,
+                   std::vector<publishing::exported_file> files) {
     if (files.empty()) return finish_output(selection);
     artifacts_pending = files.size();
     for (auto& file : files) {

@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lekhika/actors/messages.hpp"
 #include "lekhika/actors/settings.hpp"
@@ -30,12 +32,29 @@ class provider_directory {
   std::optional<provider_actor> offline_;
 };
 
+/// The exporter actors, taken in turn; built once at start and then only read.
+class exporter_pool {
+ public:
+  explicit exporter_pool(std::vector<exporter_actor> exporters)
+      : exporters_(std::move(exporters)) {}
+  /// The next exporter (round robin).
+  [[nodiscard]] const exporter_actor& next() const noexcept {
+    return exporters_[turn_.fetch_add(1, std::memory_order_relaxed) % exporters_.size()];
+  }
+  [[nodiscard]] const std::vector<exporter_actor>& all() const noexcept { return exporters_; }
+
+ private:
+  std::vector<exporter_actor> exporters_;  ///< never empty
+  mutable std::atomic<std::size_t> turn_{0};
+};
+
 /// What every execution's actors share: settings and the handles of the long-lived actors.
 struct execution_env {
   engine_settings settings;
   store_writer_actor writer;
   store_reader_actor reader;
   std::shared_ptr<const provider_directory> providers;
+  std::shared_ptr<const exporter_pool> exporters;
   std::shared_ptr<const providers::provider_catalog> catalog;  ///< to rebuild resumed plans
   bool shared_store = false;  ///< other workers share the database (PostgreSQL)
 };

@@ -20,6 +20,8 @@
 #include "lekhika/persistence/records.hpp"
 #include "lekhika/persistence/store.hpp"
 #include "lekhika/providers/completion.hpp"
+#include "lekhika/publishing/book.hpp"
+#include "lekhika/publishing/exporters.hpp"
 #include "lekhika/workflow/manuscript.hpp"
 #include "lekhika/workflow/result.hpp"
 
@@ -329,6 +331,20 @@ struct flush_reply {
   std::optional<failure> error;
 };
 
+/// Render a compiled book in these formats. Exporters run on threads of their own: laying out
+/// a long PDF (and fontconfig's first font scan) takes real time that must not hold up the
+/// scheduler threads every other execution runs on.
+struct export_cmd {
+  std::shared_ptr<const publishing::book> book;
+  std::vector<const publishing::format_info*> formats;
+};
+
+/// Answer to export_cmd: the files in request order, and the formats that could not be made.
+struct export_reply {
+  std::vector<publishing::exported_file> files;
+  std::vector<std::string> failed;
+};
+
 /// Write an exported file and record it.
 struct store_artifact_cmd {
   std::string execution_id;
@@ -482,12 +498,17 @@ using store_reader_actor = caf::typed_actor<
     caf::replies_to<resume_query>::with<resume_data>,
     caf::replies_to<ping_atom>::with<bool>>;
 
+/// Renders books (actors/src/exporter.cpp).
+using exporter_actor = caf::typed_actor<caf::replies_to<export_cmd>::with<export_reply>>;
+
 // clang-format on
 
 }  // namespace lekhika::actors
 
 // Local-only message types: no serialisation needed.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::execution_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::export_cmd)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::export_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::submit_execution)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::submit_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lekhika::actors::cancel_request)
