@@ -12,24 +12,6 @@
 namespace lekhika::e2e::durable {
 namespace {
 
-// Lekhika's table as spec/original-worker.md §4.2 lists it, CHECK constraint included.
-constexpr const char* kEngineExecutionsDdl = R"sql(
-CREATE TABLE engine_executions (
-  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  engine_id uuid NOT NULL,
-  user_id uuid NOT NULL,
-  book_id uuid,
-  execution_data jsonb DEFAULT '{}'::jsonb,
-  status text DEFAULT 'running' CHECK (status IN ('running', 'completed', 'failed')),
-  error_message text,
-  execution_time_ms integer,
-  tokens_used integer DEFAULT 0,
-  cost_estimate numeric(10,4) DEFAULT 0,
-  created_at timestamptz DEFAULT now(),
-  completed_at timestamptz,
-  input_data jsonb NOT NULL DEFAULT '{}'::jsonb
-))sql";
-
 constexpr const char* kUser = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 constexpr std::string_view kModel = "openai:fake-lekhika-book";
 
@@ -66,7 +48,7 @@ TEST(Migrate, AppliesTheSchemaToPostgresOnceAndIsSafeToRepeat) {
 TEST(LekhikaTable, TheWorkerKeepsTheEdgeFunctionsRowCurrent) {
   if (pg_test_dsn().empty()) GTEST_SKIP() << "PG_TEST_DSN is not set";
   pg_database db{pg_test_dsn()};
-  db.exec(kEngineExecutionsDdl);
+  db.exec(testing::engine_executions_ddl);
   const std::string done_id = "5f0c7a52-2f1e-4c3a-9d61-0b8e2a7d4c11";
   const std::string cancelled_id = "6a1d8b63-3f2a-4d4b-8e72-1c9f3b8e5d22";
   for (const auto& id : {done_id, cancelled_id}) {

@@ -16,9 +16,7 @@
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -32,6 +30,7 @@
 
 #include "lekhika/persistence/store.hpp"
 #include "lekhika/testing/fake_provider.hpp"
+#include "lekhika/testing/postgres.hpp"
 #include "lekhika/testing/temp_dir.hpp"
 #include "provider_harness.hpp"
 #include "server_harness.hpp"
@@ -126,50 +125,7 @@ class pg_database final : public shared_database {
   std::string schema_;
 };
 
-/// A PostgreSQL server of one test's own (scripts/pg-test-server in a private folder), for
-/// tests that stop and start it. Removed at the end.
-class own_pg_server {
- public:
-  own_pg_server() {
-    const char* script = std::getenv("PG_TEST_SERVER");
-    if (script == nullptr) return;
-    script_ = script;
-    const std::string started = control("start");
-    const auto at = started.find("PG_TEST_DSN=");
-    if (!last_ok_ || at == std::string::npos) return;
-    dsn_ = started.substr(at + 12, started.find('\n', at) - at - 12);
-  }
-  ~own_pg_server() {
-    if (!script_.empty()) (void)control("stop");
-  }
-  own_pg_server(const own_pg_server&) = delete;
-  own_pg_server& operator=(const own_pg_server&) = delete;
-
-  /// "" when PG_TEST_SERVER is not set or the server did not start.
-  [[nodiscard]] const std::string& dsn() const noexcept { return dsn_; }
-
-  /// `scripts/pg-test-server <command>` on this server (down, up, ...); its output.
-  std::string control(const std::string& command) {
-    const std::string line = "env -u PGPORT PGBASE='" + base_.path().string() + "' '" + script_ +
-                             "' " + command + " 2>&1";
-    std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(line.c_str(), "r"), &pclose);
-    if (!pipe) return "";
-    std::string out;
-    std::array<char, 512> buffer{};
-    while (fgets(buffer.data(), static_cast<int>(buffer.size()), pipe.get()) != nullptr) {
-      out += buffer.data();
-    }
-    last_ok_ = pclose(pipe.release()) == 0;
-    return out;
-  }
-  [[nodiscard]] bool last_ok() const noexcept { return last_ok_; }
-
- private:
-  testing::temp_dir base_;
-  std::string script_;
-  std::string dsn_;
-  bool last_ok_ = false;
-};
+using testing::own_pg_server;
 
 /// The test PostgreSQL server's DSN, or "" when there is none (the tests then skip).
 inline std::string pg_test_dsn() {

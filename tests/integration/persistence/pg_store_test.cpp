@@ -3,9 +3,7 @@
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -13,6 +11,7 @@
 #include <vector>
 
 #include "lekhika/persistence/store.hpp"
+#include "lekhika/testing/postgres.hpp"
 #include "lekhika/testing/temp_dir.hpp"
 #include "store_backend.hpp"
 
@@ -27,29 +26,7 @@ using lekhika::store_testing::make_execution;
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-// engine_executions as Lekhika's migrations create it (spec/original-worker.md section 4.2),
-// without the foreign keys to tables the test does not have. Created unqualified, so it lands
-// in the test's schema, where the store finds it through search_path (in production it is
-// public.engine_executions, and public is on the search_path).
-constexpr const char* engine_executions_ddl = R"sql(
-CREATE TABLE engine_executions (
-  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  engine_id uuid NOT NULL,
-  user_id uuid NOT NULL,
-  book_id uuid,
-  execution_data jsonb DEFAULT '{}'::jsonb,
-  status text DEFAULT 'running' CHECK (status IN ('running', 'completed', 'failed')),
-  error_message text,
-  execution_time_ms integer,
-  tokens_used integer DEFAULT 0,
-  cost_estimate numeric(10,4) DEFAULT 0,
-  created_at timestamptz DEFAULT now(),
-  completed_at timestamptz,
-  input_data jsonb NOT NULL DEFAULT '{}'::jsonb
-);
-CREATE INDEX ON engine_executions (user_id);
-CREATE INDEX ON engine_executions (status);
-)sql";
+using lekhika::testing::engine_executions_ddl;
 
 constexpr const char* run_id = "5f0c7a52-2f1e-4c3a-9d61-0b8e2a7d4c11";
 constexpr const char* user_uuid = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
@@ -295,35 +272,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, PgStore, ::testing::Values("postgres"),
 
 // A private server of this test's own (scripts/pg-test-server with its own folder and port),
 // so that stopping it disturbs no other test running in parallel.
-class own_server {
- public:
-  explicit own_server(std::string script) : script_(std::move(script)) {}
-  own_server(const own_server&) = delete;
-  own_server& operator=(const own_server&) = delete;
-  ~own_server() { (void)control("stop"); }
-
-  // Runs `scripts/pg-test-server <command>` on this server; returns its output ("" on failure).
-  std::string control(const std::string& command) {
-    const std::string line = "env -u PGPORT PGBASE='" + base_.path().string() + "' '" + script_ +
-                             "' " + command + " 2>&1";
-    std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(line.c_str(), "r"), &pclose);
-    if (!pipe) return "";
-    std::string out;
-    std::array<char, 512> buffer{};
-    while (fgets(buffer.data(), static_cast<int>(buffer.size()), pipe.get()) != nullptr) {
-      out += buffer.data();
-    }
-    const int status = pclose(pipe.release());
-    last_ok_ = status == 0;
-    return out;
-  }
-  [[nodiscard]] bool last_ok() const { return last_ok_; }
-
- private:
-  lekhika::testing::temp_dir base_;
-  std::string script_;
-  bool last_ok_ = false;
-};
+using lekhika::testing::own_pg_server;
 
 TEST(PgRestart, CallsFailWhileTheServerIsAwayAndRecoverWithoutDuplicates) {
   const char* script = std::getenv("PG_TEST_SERVER");
@@ -331,12 +280,9 @@ TEST(PgRestart, CallsFailWhileTheServerIsAwayAndRecoverWithoutDuplicates) {
     GTEST_SKIP() << "PG_TEST_SERVER is not set: start the test server with "
                     "eval \"$(scripts/pg-test-server start)\"";
   }
-  own_server server(script);
-  const std::string started = server.control("start");
-  ASSERT_TRUE(server.last_ok()) << started;
-  const auto at = started.find("PG_TEST_DSN=");
-  ASSERT_NE(at, std::string::npos) << started;
-  const std::string dsn = started.substr(at + 12, started.find('\n', at) - at - 12);
+  own_pg_server server;
+  ASSERT_FALSE(server.dsn().empty()) << server.start_output();
+  const std::string dsn = server.dsn();
 
   auto opened = lp::open_store(dsn);
   ASSERT_TRUE(opened.ok()) << opened.error().message;
@@ -401,11 +347,9 @@ TEST(PgRestart, NotificationsResumeAfterAReconnect) {
   if (script == nullptr || lekhika::store_testing::pg_test_dsn().empty()) {
     GTEST_SKIP() << "PG_TEST_SERVER is not set";
   }
-  own_server server(script);
-  const std::string started = server.control("start");
-  ASSERT_TRUE(server.last_ok()) << started;
-  const auto at = started.find("PG_TEST_DSN=");
-  const std::string dsn = started.substr(at + 12, started.find('\n', at) - at - 12);
+  own_pg_server server;
+  ASSERT_FALSE(server.dsn().empty()) << server.start_output();
+  const std::string dsn = server.dsn();
   auto listener = lp::open_store(dsn);
   auto sender = lp::open_store(dsn);
   ASSERT_TRUE(listener.ok() && sender.ok());
