@@ -257,14 +257,6 @@ void sort_oldest_first(std::vector<execution_record>& rows) {
         "cancel_requested THEN cancel_reason ELSE $3 END WHERE id = $1 "
         "AND ($2::text IS NULL OR user_id = $2) AND status IN " +
         unfinished;
-    m["interrupt"] =
-        "WITH failed AS (UPDATE executions SET status = 'failed', finished_at = $1, "
-        "error_json = $2::jsonb, last_seq = last_seq + 1 WHERE status IN " +
-        unfinished +
-        " RETURNING id, last_seq), logged AS (INSERT INTO execution_events (execution_id, seq, "
-        "type, data_json, created_at) SELECT id, last_seq, 'execution.failed', "
-        "jsonb_build_object('executionId', id, 'status', 'failed', 'error', $2::jsonb), $1 "
-        "FROM failed ON CONFLICT (execution_id, seq) DO NOTHING) SELECT id FROM failed";
     m["notify"] = "SELECT pg_notify($1, $2)";
     // Lekhika's engine_executions (spec/original-worker.md section 4.2), looked up through
     // search_path: in production `public` is on it; tests put it in their own schema.
@@ -730,19 +722,6 @@ class pg_store final : public store {
         out.push_back(std::move(c));
       }
       return out;
-    });
-  }
-
-  result<int> interrupt_unfinished(epoch_ms now) override {
-    return run<int>([&](pqxx::connection& conn) {
-      const json error{
-          {"code", "interrupted"},
-          {"message", "the worker stopped before this execution finished; submit it again"}};
-      pqxx::work tx{conn};
-      const auto failed = tx.exec_prepared(use(conn, "interrupt"), now, pg_json_text(error));
-      for (const auto& row : failed) sync_lekhika(tx, conn, text_of(row[0]));
-      tx.commit();
-      return static_cast<int>(failed.size());
     });
   }
 

@@ -352,47 +352,6 @@ class sqlite_store final : public store {
     });
   }
 
-  result<int> interrupt_unfinished(epoch_ms now) override {
-    return guarded<int>([&] {
-      transaction tx(conn_);
-      std::vector<std::pair<std::string, std::int64_t>> unfinished;
-      {
-        auto q = conn_.prepare(
-            "SELECT id, last_seq FROM executions "
-            "WHERE status IN ('queued', 'running', 'cancelling', 'awaiting_approval')");
-        while (q.step()) unfinished.emplace_back(q.column_text(0), q.column_int64(1));
-      }
-      const nlohmann::json error{
-          {"code", "interrupted"},
-          {"message", "the worker stopped before this execution finished; submit it again"}};
-      for (const auto& [id, last_seq] : unfinished) {
-        const std::int64_t seq = last_seq + 1;
-        conn_
-            .prepare(
-                "UPDATE executions SET status = 'failed', finished_at = ?2, error_json = ?3, "
-                "last_seq = ?4 WHERE id = ?1")
-            .bind_text(1, id)
-            .bind_int64(2, now)
-            .bind_json(3, error)
-            .bind_int64(4, seq)
-            .run();
-        conn_
-            .prepare(
-                "INSERT INTO execution_events (execution_id, seq, type, data_json, created_at) "
-                "VALUES (?1, ?2, 'execution.failed', ?3, ?4) "
-                "ON CONFLICT (execution_id, seq) DO NOTHING")
-            .bind_text(1, id)
-            .bind_int64(2, seq)
-            .bind_json(3,
-                       nlohmann::json{{"executionId", id}, {"status", "failed"}, {"error", error}})
-            .bind_int64(4, now)
-            .run();
-      }
-      tx.commit();
-      return static_cast<int>(unfinished.size());
-    });
-  }
-
   result<std::vector<artifact_record>> artifacts(const std::string& id) override {
     return guarded<std::vector<artifact_record>>([&] { return read_artifacts(id, std::nullopt); });
   }

@@ -158,18 +158,6 @@ TEST_P(PgStore, AFailedRunCarriesItsMessage) {
   const auto data = json::parse(row[6]);
   EXPECT_EQ(data["error"]["code"], "provider_error");
   EXPECT_EQ(data["error"]["nodeId"], "writer");
-
-  // Interrupted runs (a previous process) are mapped the same way.
-  const std::string other = "6f0c7a52-2f1e-4c3a-9d61-0b8e2a7d4c12";
-  (void)backend_->query("INSERT INTO engine_executions (id, engine_id, user_id) VALUES ('" + other +
-                        "', gen_random_uuid(), gen_random_uuid()) RETURNING id");
-  create(make_execution(other, user_uuid, 2000, "running"));
-  auto interrupted = store_->interrupt_unfinished(9000);
-  ASSERT_TRUE(interrupted.ok()) << interrupted.error().message;
-  EXPECT_EQ(interrupted.value(), 1);
-  const auto other_row = lekhika_row(other);
-  EXPECT_EQ(other_row[0], "failed");
-  EXPECT_NE(other_row[4].find("worker stopped"), std::string::npos);
 }
 
 TEST_P(PgStore, ExecutionDataStaysSmallForATwoHundredChapterBook) {

@@ -546,40 +546,6 @@ TEST_P(Store, ReopenedStoreKeepsData) {
   EXPECT_EQ(get("exec-1").last_seq, 1);
 }
 
-TEST_P(Store, InterruptUnfinishedFailsLeftoverExecutionsAndLogsTheirEnd) {
-  ASSERT_TRUE(store_->create_execution(make_execution("left-running", "u1", 10, "running")).ok());
-  ASSERT_TRUE(store_->create_execution(make_execution("left-queued", "u1", 11, "queued")).ok());
-  ASSERT_TRUE(store_->create_execution(make_execution("done", "u1", 12, "completed")).ok());
-  ASSERT_TRUE(store_
-                  ->apply({make_event("left-running", 1, "execution.queued"),
-                           make_event("left-running", 2, "execution.started")})
-                  .ok());
-
-  auto count = store_->interrupt_unfinished(5000);
-  ASSERT_TRUE(count.ok()) << count.error().message;
-  EXPECT_EQ(count.value(), 2);
-
-  auto running = store_->get_execution("left-running", std::nullopt);
-  ASSERT_TRUE(running.ok() && running.value());
-  EXPECT_EQ(running.value()->status, "failed");
-  EXPECT_EQ(running.value()->finished_at, 5000);
-  EXPECT_EQ(running.value()->error.value("code", ""), "interrupted");
-  EXPECT_EQ(running.value()->last_seq, 3);
-  auto events = store_->events_after("left-running", 0, 10);
-  ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events.value().size(), 3U);  // no gap: 1, 2, then the failure as 3
-  EXPECT_EQ(events.value()[2].seq, 3);
-  EXPECT_EQ(events.value()[2].type, "execution.failed");
-
-  auto done = store_->get_execution("done", std::nullopt);
-  ASSERT_TRUE(done.ok() && done.value());
-  EXPECT_EQ(done.value()->status, "completed");
-
-  auto again = store_->interrupt_unfinished(6000);
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(again.value(), 0);
-}
-
 INSTANTIATE_TEST_SUITE_P(Backends, Store, ::testing::Values("sqlite", "postgres"),
                          lekhika::store_testing::backend_name{});
 INSTANTIATE_TEST_SUITE_P(Backends, StoreListing, ::testing::Values("sqlite", "postgres"),

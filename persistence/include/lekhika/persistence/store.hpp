@@ -81,11 +81,6 @@ class store {
   [[nodiscard]] virtual result<std::vector<provider_call_record>> provider_calls(
       const std::string& id) = 0;
 
-  /// Marks every execution a previous process left unfinished (queued, running, cancelling,
-  /// awaiting_approval) as failed with error code "interrupted", appending the matching
-  /// execution.failed event; returns how many. Single-worker stores call it at start.
-  [[nodiscard]] virtual result<int> interrupt_unfinished(epoch_ms now) = 0;
-
   // ---- durable execution ----------------------------------------------------------------------
 
   /// apply() for writes that may be fenced: the writes of an execution listed in `fences` are
