@@ -72,6 +72,7 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
   // Exporters on threads of their own, one per scheduler thread: book rendering is CPU work
   // that would otherwise occupy the threads every execution's actors run on.
   std::vector<exporter_actor> exporters;
+  exporters.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i) exporters.push_back(spawn_exporter(sys));
   state->exporters = std::make_shared<const exporter_pool>(std::move(exporters));
   state->providers = std::make_shared<provider_directory>();
