@@ -73,7 +73,7 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
   // that would otherwise occupy the threads every execution's actors run on.
   std::vector<exporter_actor> exporters;
   exporters.reserve(static_cast<std::size_t>(threads));
-  for (int i = 0; i < threads; ++i) exporters.push_back(spawn_exporter(sys));
+  for (int i = 0; i < threads; ++i) exporters.push_back(spawn_exporter(sys, i));
   state->exporters = std::make_shared<const exporter_pool>(std::move(exporters));
   state->providers = std::make_shared<provider_directory>();
   state->providers->set_offline(spawn_offline_provider(sys, state->settings.offline_latency));

@@ -5,7 +5,9 @@
 namespace lekhika::actors {
 namespace {
 
-exporter_actor::behavior_type exporter(exporter_actor::pointer /*self*/) {
+// The index is unused but must be there: CAF 0.17 spawns a function actor without extra
+// arguments through a null std::tuple<> pointer it then dereferences (UBSan reports it).
+exporter_actor::behavior_type exporter(exporter_actor::pointer /*self*/, int /*index*/) {
   return {
       [](export_cmd& cmd) -> export_reply {
         export_reply reply;
@@ -24,8 +26,8 @@ exporter_actor::behavior_type exporter(exporter_actor::pointer /*self*/) {
 
 }  // namespace
 
-exporter_actor spawn_exporter(caf::actor_system& system) {
-  return system.spawn<caf::detached>(exporter);
+exporter_actor spawn_exporter(caf::actor_system& system, int index) {
+  return system.spawn<caf::detached>(exporter, index);
 }
 
 }  // namespace lekhika::actors

@@ -34,8 +34,9 @@ namespace lekhika::actors {
                                                         std::shared_ptr<persistence::store> store,
                                                         registry_actor registry);
 
-/// A book exporter (on its own thread): renders the formats of export_cmd.
-[[nodiscard]] exporter_actor spawn_exporter(caf::actor_system& system);
+/// A book exporter (on its own thread): renders the formats of export_cmd. `index` numbers the
+/// exporters of one engine.
+[[nodiscard]] exporter_actor spawn_exporter(caf::actor_system& system, int index);
 
 /// The built-in offline provider; each answer takes `latency` (a timer, never a sleep).
 [[nodiscard]] provider_actor spawn_offline_provider(caf::actor_system& system,
