@@ -43,7 +43,6 @@ struct supervisor_state {
   bool stopping = false;  // the remaining nodes are being cancelled
   bool cancel_requested = false;
   bool finalizing = false;
-  final_result_ptr final_;  // set once finalize() has built the terminal record
   std::vector<caf::actor> observers;
 
   [[nodiscard]] std::size_t size() const { return plan->request.flow.nodes.size(); }
@@ -404,7 +403,8 @@ struct supervisor_state {
     finalizing = true;
     const std::string final_status =
         error ? "failed" : (cancel_requested ? "cancelled" : "completed");
-    status = final_status;
+    // `status` stays as it was (running or cancelling) until the final state is stored: a client
+    // that sees a terminal status may read the stored rows and artifacts at once.
     if (final_status == "completed") progress = 100;
 
     nlohmann::json nodes_json = nlohmann::json::object();
@@ -466,9 +466,8 @@ struct supervisor_state {
     emit("execution." + final_status, std::move(data), {std::move(update)});
     record.last_seq = seq;
 
-    // Answer the waiters only once the final state is durable.
+    // Answer the waiters, and show the terminal status, only once the final state is durable.
     final_result_ptr shared = std::move(final);
-    final_ = shared;
     self->request(env->writer, final_flush_timeout, flush_atom::value)
         .then(
             [this, shared](flush_reply& reply) {
@@ -494,11 +493,6 @@ struct supervisor_state {
     execution_snapshot snap;
     snap.found = true;
     snap.nodes = runs;
-    if (final_) {
-      // Ending: the terminal status is only ever shown together with its result.
-      snap.record = final_->record;
-      return snap;
-    }
     auto& r = snap.record;
     r.id = plan->execution_id;
     r.user_id = plan->user_id;
