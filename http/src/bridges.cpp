@@ -1,5 +1,7 @@
 #include "bridges.hpp"
 
+#include <algorithm>
+
 #include "lekhika/actors/env.hpp"
 #include "lekhika/actors/log.hpp"
 
@@ -71,6 +73,13 @@ std::optional<std::string> parse_error_of(const std::string& body, nlohmann::jso
     return std::string{"the body is not valid JSON: "} + e.what();
   }
   return std::nullopt;
+}
+
+// The file name a browser saves a download under: the execution id, whose characters are
+// already limited to [A-Za-z0-9_.:-], with ':' (refused in Windows and macOS file names) as '-'.
+std::string download_name(std::string id) {
+  std::replace(id.begin(), id.end(), ':', '-');
+  return id;
 }
 
 }  // namespace
@@ -216,7 +225,7 @@ void bridge_artifact(actors::engine& engine, std::string execution_id,
               answer.content_type = reply.artifact.mime_type;
               answer.body = *reply.bytes;
               answer.headers["Content-Disposition"] =
-                  "attachment; filename=\"" + id + "." + format + "\"";
+                  "attachment; filename=\"" + download_name(id) + "." + format + "\"";
               respond(std::move(answer));
             },
             [respond](caf::error& err) { respond(actor_error_answer(err)); });

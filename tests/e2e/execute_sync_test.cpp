@@ -108,6 +108,7 @@ TEST(HttpExecute, SyncReturnsTheCallersExecutionId) {
 TEST(HttpExecute, SyncProducesEveryRequestedTextFormat) {
   test_server server;
   auto request = book_request("formats-user", 2);
+  request["executionId"] = "job:formats:1";  // ':' is allowed in ids but not in file names
   request["inputs"]["output_formats"] = json::array({"html", "text", "markdown"});
   auto response = server.execute_sync(request);
   auto data = ok_data(response);
@@ -123,6 +124,8 @@ TEST(HttpExecute, SyncProducesEveryRequestedTextFormat) {
     EXPECT_EQ(download.status, 200) << describe(download);
     EXPECT_EQ(download.body, content);
     EXPECT_EQ(download.headers["content-type"], formats[format].value("mimeType", std::string{}));
+    EXPECT_EQ(download.headers["content-disposition"],
+              std::string{"attachment; filename=\"job-formats-1."} + format + "\"");
   }
   EXPECT_TRUE(formats["html"].value("mimeType", std::string{}).starts_with("text/html"));
   EXPECT_TRUE(formats["txt"].value("mimeType", std::string{}).starts_with("text/plain"));
