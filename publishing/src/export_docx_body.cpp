@@ -175,7 +175,7 @@ class body_writer {
   void table_of_contents(const std::vector<section>& sections) {
     if (sections.empty()) return;
     open_paragraph({.style = "TOCHeading", .bidi = page_.rtl});
-    text_run("Table of Contents", {});
+    text_run("Contents", {});
     out_ += "</w:p>";
     bool first = true;
     for (const auto& s : sections) {

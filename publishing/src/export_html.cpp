@@ -371,7 +371,7 @@ std::string render_html(const book& b) {
 
   if (!b.chapters.empty()) {
     out += "<nav class=\"toc\" aria-labelledby=\"toc-heading\">\n";
-    out += "<h2 id=\"toc-heading\">Table of Contents</h2>\n<ol>\n";
+    out += "<h2 id=\"toc-heading\">Contents</h2>\n<ol>\n";
     for (const auto& c : b.chapters) {
       out += "<li><a href=\"#";
       out += chapter_anchor(c);

@@ -457,10 +457,12 @@ std::string render_markdown(const book& b) {
   out += "# ";
   append_heading_text(out, display_title(b));
   out += '\n';
+  // The subtitle is a bold line, not a heading: a `##` would read as the book's first section
+  // in every Markdown outline, next to the chapters.
   if (const std::string subtitle = one_line(b.subtitle); !subtitle.empty()) {
-    out += "\n## ";
-    append_heading_text(out, subtitle);
-    out += '\n';
+    out += "\n**";
+    inline_writer{out, inline_mode::paragraph, false}.text(subtitle);
+    out += "**\n";
   }
   if (const std::string author = one_line(b.author); !author.empty()) {
     out += "\n*by ";
@@ -473,7 +475,7 @@ std::string render_markdown(const book& b) {
   if (b.about_author_first) append_section(out, "About the Author", about);
 
   if (!b.chapters.empty()) {
-    out += "\n## Table of Contents\n\n";
+    out += "\n## Contents\n\n";
     for (const auto& c : b.chapters) {
       out += "- [";
       inline_writer{out, inline_mode::paragraph, false}.text(chapter_heading(c));

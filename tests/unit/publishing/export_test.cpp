@@ -240,7 +240,7 @@ TEST(ExportMarkdown, HasTitleAuthorAnchorsAndTableOfContents) {
   const book b = compile_book({{"book_title", "T"}, {"subtitle", "S"}, {"author_name", "A"}},
                               {make_chapter("One", "First."), make_chapter("Two", "Second.")});
   const std::string md = export_as(b, "md");
-  EXPECT_EQ(md.rfind("# T\n\n## S\n\n*by A*\n\n## Table of Contents\n\n"
+  EXPECT_EQ(md.rfind("# T\n\n**S**\n\n*by A*\n\n## Contents\n\n"
                      "- [Chapter 1: One](#chapter-1)\n- [Chapter 2: Two](#chapter-2)\n",
                      0),
             0u);
