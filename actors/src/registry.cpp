@@ -264,11 +264,12 @@ struct registry_state {
     auto e = std::move(it->second);
     live.erase(it);
     for (const auto& observer : e.observers) caf::anon_send(observer, not_live{id});
+    const std::string status = e.cancel_after_admission ? "cancelling" : "queued";
     for (auto& w : waiters) {
       if (w.wait_for_end) {
         remote_submits[id].push_back(w);
       } else {
-        w.promise.deliver(accepted_reply(id, "queued", w.joined));
+        w.promise.deliver(accepted_reply(id, status, w.joined));
       }
     }
     // A cancel that came while the row was being created is answered like a remote one.

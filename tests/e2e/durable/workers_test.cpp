@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <pqxx/connection>
+#include <pqxx/transaction>
 
 #include "durable_harness.hpp"
 
@@ -196,6 +200,59 @@ TEST(SharedQueue, ACancelledWaitingExecutionNeverRuns) {
   expect_whole_event_log(*store, waiting);
   // Only the running execution ever called the model.
   EXPECT_EQ(fake.stats().requests, 1);
+  EXPECT_EQ(stored_status(*store, running), "running");
+  (void)worker.request("POST", "/executions/" + running + "/cancel?wait=1", "{}");
+}
+
+// A cancel that arrives while a waiting execution's row is still being written (the database
+// holds the insert) is kept, and applied through the database once the row exists: the
+// execution never runs, and a caller who asked to wait for the cancel is answered when it ends.
+TEST(SharedQueue, ACancelDuringAdmissionIsKeptAndApplied) {
+  if (pg_test_dsn().empty()) GTEST_SKIP() << "PG_TEST_DSN is not set";
+  pg_database db{pg_test_dsn()};
+  testing::temp_dir dir;
+  testing::fake_provider_process fake;
+  fake.configure({{"latency_ms", 3600000}, {"ttft_ms", 3600000}});
+  auto options = worker_named("worker-admits", 30000ms);
+  options.extra_env["MAX_RUNNING_EXECUTIONS"] = "1";
+  serve_process worker{db, fake, dir.path(), options};
+  ASSERT_TRUE(worker.wait_ready());
+  const auto running = worker.submit(shared_book("tenant-admit", 310));
+  ASSERT_TRUE(fake.wait_until([](const auto& s) { return s.active >= 1; }, kPatience));
+
+  // Hold every insert into the executions table: the next admission waits in the database.
+  pqxx::connection holder{db.url()};
+  pqxx::work hold{holder};
+  hold.exec("LOCK TABLE executions IN SHARE ROW EXCLUSIVE MODE");
+  const std::string id = "admit-then-cancel-1";
+  auto body = shared_book("tenant-admit", 311);
+  body["executionId"] = id;
+  auto submitted = std::async(std::launch::async, [&] {
+    return worker.request("POST", "/execute", body.dump(), {"Prefer: respond-async"}, kPatience);
+  });
+  // The worker knows the execution (GET answers from its registry) while its row is not there.
+  ASSERT_TRUE(eventually([&] { return worker.request("GET", "/executions/" + id).status == 200; },
+                         kPatience))
+      << worker.err();
+  EXPECT_EQ(db.exec("SELECT id FROM executions WHERE id = '" + id + "'").size(), 0U);
+  auto cancelled = std::async(std::launch::async, [&] {
+    return worker.request("POST", "/executions/" + id + "/cancel?wait=1", "{}", {}, kPatience);
+  });
+  // The cancel is with the worker (it waits for the end) before the row exists.
+  EXPECT_EQ(cancelled.wait_for(300ms), std::future_status::timeout);
+  hold.commit();
+
+  auto accepted = ok_data(submitted.get(), 202);
+  EXPECT_EQ(accepted.value("status", std::string{}), "cancelling") << accepted.dump();
+  auto answer = cancelled.get();
+  ASSERT_EQ(answer.status, 200) << describe(answer);
+  EXPECT_EQ(json::parse(answer.body)["data"].value("status", std::string{}), "cancelled")
+      << answer.body;
+  auto store = db.open();
+  EXPECT_EQ(stored_status(*store, id), "cancelled");
+  EXPECT_TRUE(starts_of(*store, id).empty());
+  expect_whole_event_log(*store, id);
+  EXPECT_EQ(fake.stats().requests, 1);  // only the running execution called the model
   EXPECT_EQ(stored_status(*store, running), "running");
   (void)worker.request("POST", "/executions/" + running + "/cancel?wait=1", "{}");
 }
