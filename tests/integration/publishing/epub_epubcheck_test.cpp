@@ -18,10 +18,12 @@
 #include <utility>
 #include <vector>
 
+#include "document_builders.hpp"
 #include "lekhika/publishing/book.hpp"
 #include "lekhika/publishing/document.hpp"
 #include "lekhika/publishing/exporters.hpp"
 #include "lekhika/testing/temp_dir.hpp"
+#include "publishing_test_util.hpp"
 
 namespace lekhika::publishing {
 
@@ -35,6 +37,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using namespace test_util;  // the document builders and make_chapter
 
 std::string epub_of(const book& b) {
   const format_info* info = find_format("epub");
@@ -171,69 +174,22 @@ class Epubcheck : public ::testing::Test {
 // ---------------------------------------------------------------------------------------------
 // Books.
 
-workflow::chapter chapter(std::string title, std::string content) {
-  workflow::chapter c;
-  c.title = std::move(title);
-  c.content = std::move(content);
-  return c;
-}
-
-inline_node text(std::string s) {
-  inline_node n;
-  n.text = std::move(s);
-  return n;
-}
-
-inline_node node(inline_node::kind kind, std::vector<inline_node> children, std::string url = {}) {
-  inline_node n;
-  n.type = kind;
-  n.children = std::move(children);
-  n.url = std::move(url);
-  return n;
-}
-
-inline_node leaf(inline_node::kind kind, std::string s = {}) {
-  inline_node n;
-  n.type = kind;
-  n.text = std::move(s);
-  return n;
-}
-
-block paragraph(inlines content) {
-  block b;
-  b.content = std::move(content);
-  return b;
-}
-
-block paragraph(std::string s) { return paragraph(inlines{text(std::move(s))}); }
-
-block of_kind(block::kind kind) {
-  block b;
-  b.type = kind;
-  return b;
-}
-
 // Every block and inline kind, several scripts, markup-like and illegal characters, links of
 // every sort and nesting past the renderer's depth limit.
 document everything() {
   document d;
-  d.blocks.push_back(paragraph(inlines{
-      text("Plain, "), node(inline_node::kind::emphasis, {text("emphasis")}), text(", "),
-      node(inline_node::kind::strong,
-           {text("strong "), node(inline_node::kind::emphasis, {text("and both")})}),
-      text(", "), leaf(inline_node::kind::code, "x < y && z"), text(", "),
-      node(inline_node::kind::link, {text("a web link")},
-           "https://example.com/path with space?a=1&b=ü#f#g"),
-      text(", "), node(inline_node::kind::link, {text("mail")}, "mailto:someone@example.com"),
-      text(", "), node(inline_node::kind::link, {text("script link")}, "javascript:alert(1)"),
-      text(", "), node(inline_node::kind::link, {text("relative")}, "../elsewhere.html"),
-      leaf(inline_node::kind::soft_break), text("soft"), leaf(inline_node::kind::line_break),
-      text("hard")}));
+  d.blocks.push_back(paragraph(
+      inlines{text("Plain, "), wrap(inline_node::kind::emphasis, {text("emphasis")}), text(", "),
+              wrap(inline_node::kind::strong,
+                   {text("strong "), wrap(inline_node::kind::emphasis, {text("and both")})}),
+              text(", "), code("x < y && z"), text(", "),
+              link("https://example.com/path with space?a=1&b=ü#f#g", {text("a web link")}),
+              text(", "), link("mailto:someone@example.com", {text("mail")}), text(", "),
+              link("javascript:alert(1)", {text("script link")}), text(", "),
+              link("../elsewhere.html", {text("relative")}), soft_break(), text("soft"),
+              line_break(), text("hard")}));
   for (int level = 1; level <= 6; ++level) {
-    block h = of_kind(block::kind::heading);
-    h.level = level;
-    h.content = {text("Heading level " + std::to_string(level))};
-    d.blocks.push_back(h);
+    d.blocks.push_back(heading(level, "Heading level " + std::to_string(level)));
   }
   d.blocks.push_back(
       paragraph("हिन्दी: क्ष त्र ज्ञ श्र। Emoji "
@@ -245,42 +201,27 @@ document everything() {
   d.blocks.push_back(
       paragraph("Markup as text: <script>alert(1)</script> <b>b</b> &amp; ]]> <!-- c -->"));
   d.blocks.push_back(paragraph(std::string{"Controls \x01\x02\x0b\x0c and broken \xff\xfe bytes"}));
-  block bullets = of_kind(block::kind::bullet_list);
-  bullets.items.push_back({paragraph("one")});
-  bullets.items.push_back({paragraph("two"), paragraph("two, again")});
-  bullets.items.emplace_back();
-  block nested = of_kind(block::kind::ordered_list);
-  nested.start = 7;
-  nested.items.push_back({paragraph("seven")});
-  bullets.items.push_back({paragraph("with a list"), nested});
-  d.blocks.push_back(bullets);
-  block ordered = of_kind(block::kind::ordered_list);
-  ordered.start = 0;
-  ordered.items.push_back({paragraph("zero")});
-  d.blocks.push_back(ordered);
-  block quote = of_kind(block::kind::quote);
-  quote.children.push_back(paragraph("A quotation."));
-  d.blocks.push_back(quote);
-  block empty_quote = of_kind(block::kind::quote);
-  d.blocks.push_back(empty_quote);
-  block code = of_kind(block::kind::code_block);
-  code.text = "for (int i = 0; i < n; ++i) {\n  std::cout << \"<tag>\";\n}\n";
-  d.blocks.push_back(code);
-  d.blocks.push_back(of_kind(block::kind::thematic_break));
-  block table = of_kind(block::kind::table);
-  table.header_row = true;
-  table.rows.push_back({{text("Name")}, {text("नाम")}});
-  table.rows.push_back({{text("a")}, {node(inline_node::kind::strong, {text("b")})}});
-  table.rows.push_back({{text("ragged row")}});
-  d.blocks.push_back(table);
-  block headless = of_kind(block::kind::table);
-  headless.rows.push_back({{text("only")}, {text("body")}});
-  d.blocks.push_back(headless);
+  d.blocks.push_back(list(
+      block::kind::bullet_list,
+      {{paragraph("one")},
+       {paragraph("two"), paragraph("two, again")},
+       {},
+       {paragraph("with a list"), list(block::kind::ordered_list, {{paragraph("seven")}}, 7)}}));
+  d.blocks.push_back(list(block::kind::ordered_list, {{paragraph("zero")}}, 0));
+  d.blocks.push_back(quote({paragraph("A quotation.")}));
+  d.blocks.push_back(quote({}));
+  d.blocks.push_back(code_block("for (int i = 0; i < n; ++i) {\n  std::cout << \"<tag>\";\n}\n"));
+  d.blocks.push_back(scene_break());
+  d.blocks.push_back(table({{{text("Name")}, {text("नाम")}},
+                            {{text("a")}, {wrap(inline_node::kind::strong, {text("b")})}},
+                            {{text("ragged row")}}},
+                           true));
+  d.blocks.push_back(table({{{text("only")}, {text("body")}}}, false));
   block deep = paragraph("deep");
   for (int i = 0; i < 40; ++i) {
-    block q = of_kind(block::kind::quote);
-    q.children.push_back(std::move(deep));
-    deep = std::move(q);
+    std::vector<block> children;
+    children.push_back(std::move(deep));
+    deep = quote(std::move(children));
   }
   d.blocks.push_back(std::move(deep));
   d.blocks.push_back(paragraph(inlines{}));
@@ -289,13 +230,16 @@ document everything() {
 
 book normal_book() {
   std::vector<workflow::chapter> chapters;
-  chapters.push_back(chapter("Arrival", "The ferry came in at *dusk*.\n\n## The quay\n\nGulls."));
-  chapters.push_back(chapter("The Lighthouse",
-                             "He kept the **light**.\n\n- oil\n- wick\n\n> Keep it burning.\n\n"
-                             "* * *\n\nMorning came."));
-  chapters.push_back(chapter("Tables", "| Day | Ships |\n|---|---|\n| Mon | 3 |\n| Tue | 5 |"));
   chapters.push_back(
-      chapter("", "An untitled chapter with `code` and a [link](https://example.org)."));
+      make_chapter("Arrival", "The ferry came in at *dusk*.\n\n## The quay\n\nGulls."));
+  chapters.push_back(
+      make_chapter("The Lighthouse",
+                   "He kept the **light**.\n\n- oil\n- wick\n\n> Keep it burning.\n\n"
+                   "* * *\n\nMorning came."));
+  chapters.push_back(
+      make_chapter("Tables", "| Day | Ships |\n|---|---|\n| Mon | 3 |\n| Tue | 5 |"));
+  chapters.push_back(
+      make_chapter("", "An untitled chapter with `code` and a [link](https://example.org)."));
   return compile_book(json{{"book_title", "The Quiet Harbour"},
                            {"subtitle", "A Novel of the Coast"},
                            {"author_name", "Mira Sen"},
@@ -315,8 +259,9 @@ TEST_F(Epubcheck, NormalBookPasses) { expect_valid(normal_book(), "normal"); }
 TEST_F(Epubcheck, TwoHundredChapterBookPasses) {
   std::vector<workflow::chapter> chapters;
   for (int i = 1; i <= 200; ++i) {
-    chapters.push_back(chapter("Part " + std::to_string(i),
-                               "Paragraph one of " + std::to_string(i) + ".\n\nParagraph two."));
+    chapters.push_back(
+        make_chapter("Part " + std::to_string(i),
+                     "Paragraph one of " + std::to_string(i) + ".\n\nParagraph two."));
   }
   expect_valid(
       compile_book(json{{"book_title", "Long"}, {"author_name", "A"}}, std::move(chapters)),
@@ -345,8 +290,8 @@ TEST_F(Epubcheck, EveryBlockKindAndScriptPasses) {
 TEST_F(Epubcheck, RightToLeftBookWithAuthorFirstPasses) {
   std::vector<workflow::chapter> chapters;
   chapters.push_back(
-      chapter("البداية", "كان يا ما كان في قديم الزمان.\n\n> حكمة\n\n1. أول\n2. ثاني"));
-  chapters.push_back(chapter("النهاية", "Mixed العربية and English."));
+      make_chapter("البداية", "كان يا ما كان في قديم الزمان.\n\n> حكمة\n\n1. أول\n2. ثاني"));
+  chapters.push_back(make_chapter("النهاية", "Mixed العربية and English."));
   expect_valid(compile_book(json{{"book_title", "كتاب"},
                                  {"author_name", "كاتب"},
                                  {"language", "Arabic"},

@@ -28,6 +28,7 @@
 
 // render_pdf is internal to the library (export_book offers pdf once formats.cpp lists it).
 #include "../../../publishing/src/export_detail.hpp"
+#include "document_builders.hpp"
 #include "lekhika/publishing/book.hpp"
 #include "lekhika/publishing/document.hpp"
 #include "lekhika/testing/fixtures.hpp"
@@ -38,6 +39,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using namespace test_util;  // the document builders
 
 // --- Running the poppler tools ---------------------------------------------------------------
 
@@ -104,19 +106,6 @@ std::string page_text(const fs::path& pdf, int page) {
 }
 
 // --- Books -----------------------------------------------------------------------------------
-
-inline_node text(std::string s) {
-  return inline_node{inline_node::kind::text, std::move(s), {}, {}};
-}
-inline_node styled(inline_node::kind k, std::string s) {
-  return inline_node{k, {}, {}, {text(std::move(s))}};
-}
-block paragraph(inlines content) {
-  block b;
-  b.content = std::move(content);
-  return b;
-}
-block paragraph(std::string s) { return paragraph(inlines{text(std::move(s))}); }
 
 std::string filler(int sentences, int seed) {
   static constexpr std::array<std::string_view, 8> sentence = {
@@ -185,7 +174,7 @@ book sample_book() {
       text("Each morning she wrote down the height of the tide, the colour of the water and the "
            "number of boats that went out. Each evening she wrote down how many came back. "
            "The two numbers were always the same, and she found that "),
-      styled(inline_node::kind::emphasis, "comforting"),
+      wrap(inline_node::kind::emphasis, {text("comforting")}),
       text(" in a way she could not have explained to anyone in the village, least of all to "
            "her brother, who thought the whole project was a way of not looking for work.")}));
   one.blocks.push_back(paragraph(
@@ -213,20 +202,14 @@ book sample_book() {
       "The rains came early that year. The ledger filled with a new kind of entry: the depth "
       "of the water in the lamp room, the number of hours the generator ran, the names of the "
       "fishermen who stopped to ask whether the light was official now."));
-  block q;
-  q.type = block::kind::quote;
-  q.children.push_back(paragraph("Nothing on this coast is official. It is only regular."));
-  two.blocks.push_back(std::move(q));
+  two.blocks.push_back(
+      quote({paragraph("Nothing on this coast is official. It is only regular.")}));
   two.blocks.push_back(paragraph("She kept three rules, and wrote them inside the cover:"));
-  block rules;
-  rules.type = block::kind::ordered_list;
-  rules.items = {{paragraph("Light the lamp at dusk, whatever the weather.")},
-                 {paragraph("Write down what comes back, not only what goes out.")},
-                 {paragraph("Answer every letter, even the old ones.")}};
-  two.blocks.push_back(std::move(rules));
-  block brk;
-  brk.type = block::kind::thematic_break;
-  two.blocks.push_back(std::move(brk));
+  two.blocks.push_back(list(block::kind::ordered_list,
+                            {{paragraph("Light the lamp at dusk, whatever the weather.")},
+                             {paragraph("Write down what comes back, not only what goes out.")},
+                             {paragraph("Answer every letter, even the old ones.")}}));
+  two.blocks.push_back(scene_break());
   two.blocks.push_back(paragraph(filler(12, 2)));
   b.bodies.push_back(std::move(two));
 
@@ -256,10 +239,7 @@ TEST(PdfPoppler, EveryFontIsEmbeddedAndSubset) {
   REQUIRE_POPPLER();
   book b = sample_book();
   // Every style: bold headings, italic quote, monospace code.
-  block code;
-  code.type = block::kind::code_block;
-  code.text = "int lamp = 1;";
-  b.bodies[1].blocks.push_back(std::move(code));
+  b.bodies[1].blocks.push_back(code_block("int lamp = 1;"));
   const rendered r{b};
   std::istringstream lines{run("pdffonts " + quoted(r.pdf()))};
   std::string line;
@@ -465,12 +445,9 @@ TEST(PdfPoppler, CoversAreEmbedded) {
 TEST(PdfPoppler, LinksAndBookmarks) {
   REQUIRE_POPPLER();
   book b = test_book(2, 1);
-  b.bodies[0].blocks.push_back(paragraph(inlines{text("See "),
-                                                 inline_node{inline_node::kind::link,
-                                                             {},
-                                                             "https://example.com/tides?a=(1)",
-                                                             {text("the tide tables")}},
-                                                 text(".")}));
+  b.bodies[0].blocks.push_back(paragraph(
+      inlines{text("See "), link("https://example.com/tides?a=(1)", {text("the tide tables")}),
+              text(".")}));
   const rendered r{b};
   const std::string urls = run("pdfinfo -url " + quoted(r.pdf()));
   EXPECT_NE(urls.find("https://example.com/tides?a=%281%29"), std::string::npos) << urls;

@@ -15,10 +15,12 @@
 #include <utility>
 #include <vector>
 
+#include "document_builders.hpp"
 #include "lekhika/publishing/book.hpp"
 #include "lekhika/publishing/document.hpp"
 #include "lekhika/publishing/exporters.hpp"
 #include "publishing_test_util.hpp"
+#include "xml_scan.hpp"
 
 namespace lekhika::publishing {
 namespace detail {
@@ -30,8 +32,7 @@ namespace detail {
 namespace {
 
 using nlohmann::json;
-using test_util::count_of;
-using test_util::make_chapter;
+using namespace test_util;  // the builders, the XML scanning, count_of and make_chapter
 
 using parts = std::map<std::string, std::string, std::less<>>;
 
@@ -103,45 +104,6 @@ std::vector<std::string> entry_order(const std::string& bytes) {
 }
 
 // ---- a small XML 1.0 well-formedness checker ----
-
-// Decodes one UTF-8 character at `at`; 0 length when malformed.
-std::pair<char32_t, std::size_t> utf8_at(std::string_view s, std::size_t at) {
-  const auto b0 = static_cast<unsigned char>(s[at]);
-  if (b0 < 0x80) return {b0, 1};
-  std::size_t n = 0;
-  char32_t cp = 0;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-    cp = b0 & 0x1FU;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    cp = b0 & 0x0FU;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    cp = b0 & 0x07U;
-  } else {
-    return {0, 0};
-  }
-  if (at + n > s.size()) return {0, 0};
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[at + k]);
-    if ((b & 0xC0U) != 0x80U) return {0, 0};
-    cp = (cp << 6U) | (b & 0x3FU);
-  }
-  const bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
-  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {0, 0};
-  return {cp, n};
-}
-
-bool xml_char(char32_t c) {
-  if (c < 0x20) return c == 0x9 || c == 0xA || c == 0xD;
-  return (c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
-}
-
-bool name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
-         c == '_' || c == '-' || c == '.';
-}
 
 class xml_checker {
  public:
@@ -217,7 +179,7 @@ class xml_checker {
 
   std::string read_name() {
     const std::size_t start = at_;
-    while (at_ < xml_.size() && name_char(xml_[at_])) ++at_;
+    while (at_ < xml_.size() && xml_name_char(xml_[at_])) ++at_;
     return std::string{xml_.substr(start, at_ - start)};
   }
 
@@ -284,15 +246,15 @@ std::string unescape(std::string_view text) {
   return out;
 }
 
-struct paragraph {
+struct word_paragraph {
   std::string style;  // "" for Normal
   std::string text;   // the w:t contents, tabs as '\t' (breaks are left out)
   std::string xml;
 };
 
 // The paragraphs of a part in order (table cells included).
-std::vector<paragraph> paragraphs_of(std::string_view xml) {
-  std::vector<paragraph> out;
+std::vector<word_paragraph> paragraphs_of(std::string_view xml) {
+  std::vector<word_paragraph> out;
   std::size_t at = 0;
   while (true) {
     std::size_t start = xml.find("<w:p>", at);
@@ -301,7 +263,7 @@ std::vector<paragraph> paragraphs_of(std::string_view xml) {
     if (start == std::string_view::npos) break;
     const std::size_t end = xml.find("</w:p>", start);
     if (end == std::string_view::npos) break;
-    paragraph p;
+    word_paragraph p;
     p.xml = std::string{xml.substr(start, end - start)};
     const std::string style_tag = "<w:pStyle w:val=\"";
     if (const std::size_t s = p.xml.find(style_tag); s != std::string::npos) {
@@ -341,98 +303,35 @@ std::vector<std::string> texts_with_style(std::string_view xml, std::string_view
   return out;
 }
 
-// All values of `attribute` on `element` tags, e.g. every w:pStyle's w:val.
-std::vector<std::string> attribute_values(std::string_view xml, std::string_view element,
-                                          std::string_view attribute) {
-  std::vector<std::string> out;
-  const std::string open = "<" + std::string{element} + " ";
-  for (std::size_t at = xml.find(open); at != std::string_view::npos; at = xml.find(open, at + 1)) {
-    const std::size_t end = xml.find('>', at);
-    const std::string_view tag = xml.substr(at, end - at);
-    const std::string key = " " + std::string{attribute} + "=\"";
-    const std::size_t k = tag.find(key);
-    if (k == std::string_view::npos) continue;
-    const std::size_t from = k + key.size();
-    out.emplace_back(tag.substr(from, tag.find('"', from) - from));
-  }
-  return out;
-}
-
 // ---- books ----
-
-inline_node text(std::string s) {
-  return inline_node{inline_node::kind::text, std::move(s), {}, {}};
-}
-inline_node styled(inline_node::kind kind, inlines children) {
-  return inline_node{kind, {}, {}, std::move(children)};
-}
-inline_node code_span(std::string s) {
-  return inline_node{inline_node::kind::code, std::move(s), {}, {}};
-}
-inline_node link_to(std::string url, inlines children) {
-  return inline_node{inline_node::kind::link, {}, std::move(url), std::move(children)};
-}
-block para(inlines content) {
-  block b;
-  b.content = std::move(content);
-  return b;
-}
-block heading(int level, std::string s) {
-  block b;
-  b.type = block::kind::heading;
-  b.level = level;
-  b.content = {text(std::move(s))};
-  return b;
-}
 
 // One chapter with every block and inline kind the document model has.
 document every_kind_document() {
   document d;
-  d.blocks.push_back(para(
-      {text("Plain, "), styled(inline_node::kind::strong, {text("bold")}), text(", "),
-       styled(inline_node::kind::emphasis, {text("italic")}), text(", "),
-       styled(inline_node::kind::strong, {styled(inline_node::kind::emphasis, {text("both")})}),
-       text(", "), code_span("x < y && z"), text(" and "),
-       link_to("https://example.com/a b?q=ü", {text("a link")}),
-       inline_node{inline_node::kind::line_break, {}, {}, {}}, text("after a break"),
-       inline_node{inline_node::kind::soft_break, {}, {}, {}}, text("soft"),
-       link_to("javascript:alert(1)", {text("not a link")}),
-       link_to("https://example.com/a b?q=ü", {text("same link")})}));
+  d.blocks.push_back(paragraph(inlines{
+      text("Plain, "), wrap(inline_node::kind::strong, {text("bold")}), text(", "),
+      wrap(inline_node::kind::emphasis, {text("italic")}), text(", "),
+      wrap(inline_node::kind::strong, {wrap(inline_node::kind::emphasis, {text("both")})}),
+      text(", "), code("x < y && z"), text(" and "),
+      link("https://example.com/a b?q=ü", {text("a link")}), line_break(), text("after a break"),
+      soft_break(), text("soft"), link("javascript:alert(1)", {text("not a link")}),
+      link("https://example.com/a b?q=ü", {text("same link")})}));
   d.blocks.push_back(heading(1, "Section heading"));
   d.blocks.push_back(heading(2, "Subsection heading"));
   d.blocks.push_back(heading(4, "Deep heading"));
-  block bullets;
-  bullets.type = block::kind::bullet_list;
-  bullets.items.push_back({para({text("first bullet")})});
-  block nested;
-  nested.type = block::kind::ordered_list;
-  nested.start = 1;
-  nested.items.push_back({para({text("nested one")})});
-  bullets.items.push_back({para({text("second bullet")}), nested});
-  d.blocks.push_back(bullets);
-  block ordered;
-  ordered.type = block::kind::ordered_list;
-  ordered.start = 3;
-  ordered.items.push_back({para({text("third")})});
-  ordered.items.push_back({para({text("fourth")}), para({text("fourth, continued")})});
-  d.blocks.push_back(ordered);
-  block quote;
-  quote.type = block::kind::quote;
-  quote.children.push_back(para({text("A quoted line.")}));
-  d.blocks.push_back(quote);
-  block code;
-  code.type = block::kind::code_block;
-  code.text = "int main() {\n  return 0;\n}\n";
-  d.blocks.push_back(code);
-  block rule;
-  rule.type = block::kind::thematic_break;
-  d.blocks.push_back(rule);
-  block table;
-  table.type = block::kind::table;
-  table.header_row = true;
-  table.rows = {{{text("Name")}, {text("Value")}}, {{text("a")}, {text("1")}}, {{text("short")}}};
-  d.blocks.push_back(table);
-  d.blocks.push_back(para({text("The end.")}));
+  d.blocks.push_back(list(block::kind::bullet_list,
+                          {{paragraph("first bullet")},
+                           {paragraph("second bullet"),
+                            list(block::kind::ordered_list, {{paragraph("nested one")}})}}));
+  d.blocks.push_back(
+      list(block::kind::ordered_list,
+           {{paragraph("third")}, {paragraph("fourth"), paragraph("fourth, continued")}}, 3));
+  d.blocks.push_back(quote({paragraph("A quoted line.")}));
+  d.blocks.push_back(code_block("int main() {\n  return 0;\n}\n"));
+  d.blocks.push_back(scene_break());
+  d.blocks.push_back(table(
+      {{{text("Name")}, {text("Value")}}, {{text("a")}, {text("1")}}, {{text("short")}}}, true));
+  d.blocks.push_back(paragraph("The end."));
   return d;
 }
 
@@ -695,8 +594,8 @@ TEST(DocxDocument, FrontAndBackMatterInBookOrder) {
 TEST(DocxDocument, ParsedBodiesAreUsedWhenPresent) {
   book b = sample_book(2);
   b.bodies.assign(2, publishing::document{});
-  b.bodies[1].blocks.push_back(para({text("From the parsed body.")}));
-  b.foreword_body.blocks.push_back(para({text("Parsed foreword.")}));
+  b.bodies[1].blocks.push_back(paragraph("From the parsed body."));
+  b.foreword_body.blocks.push_back(paragraph("Parsed foreword."));
   const std::string document = docx_parts(b).at("word/document.xml");
   EXPECT_NE(document.find("From the parsed body."), std::string::npos);
   EXPECT_EQ(document.find("Text of chapter 2."), std::string::npos);
@@ -781,23 +680,9 @@ TEST(DocxDocument, EveryBlockAndInlineKindBecomesWordStructure) {
 
 TEST(DocxDocument, DeepNestingStaysOnThePage) {
   // Thirty quotes deep with a list, code and a table at the bottom.
-  block inner = para({text("deep")});
-  block list;
-  list.type = block::kind::bullet_list;
-  block code;
-  code.type = block::kind::code_block;
-  code.text = "x";
-  block table;
-  table.type = block::kind::table;
-  table.rows = {{{text("cell")}}};
-  list.items.push_back({inner, code, table});
-  block nested = list;
-  for (int i = 0; i < 30; ++i) {
-    block quote;
-    quote.type = block::kind::quote;
-    quote.children.push_back(nested);
-    nested = quote;
-  }
+  block nested = list(block::kind::bullet_list,
+                      {{paragraph("deep"), code_block("x"), table({{{text("cell")}}}, false)}});
+  for (int i = 0; i < 30; ++i) nested = quote({nested});
   book b = sample_book(1);
   b.bodies = {publishing::document{{nested}}};
   const parts package = docx_parts(b);
@@ -906,9 +791,9 @@ TEST(DocxText, HostileTextStaysWellFormedXml) {
                         std::move(list));
   // Text straight from a hand-made document skips compile_book's repair.
   b.bodies[0].blocks.push_back(
-      para({text("bad \xFF\xFE utf8, \xEF\xBF\xBE nonchar, \xED\xA0\x80 "
-                 "surrogate, \xC0\xAF overlong")}));
-  b.bodies[0].blocks.push_back(para({link_to("https://x.test/\"><script>", {text("<script>")})}));
+      paragraph({text("bad \xFF\xFE utf8, \xEF\xBF\xBE nonchar, \xED\xA0\x80 "
+                      "surrogate, \xC0\xAF overlong")}));
+  b.bodies[0].blocks.push_back(paragraph({link("https://x.test/\"><script>", {text("<script>")})}));
   const std::string bytes = docx(b);
   const parts package = unzip(bytes);
   ASSERT_FALSE(package.empty());
@@ -935,7 +820,7 @@ TEST(DocxText, HostileTextStaysWellFormedXml) {
 TEST(DocxText, SpacesAreKeptAndTabsAreElements) {
   book b = sample_book(1);
   b.bodies = {publishing::document{}};
-  b.bodies[0].blocks.push_back(para(
+  b.bodies[0].blocks.push_back(paragraph(
       {text("  leading"), text("inner  gap"), text("trailing "), text("a\tb"), text("plain")}));
   const std::string document = docx_parts(b).at("word/document.xml");
   EXPECT_NE(document.find("<w:t xml:space=\"preserve\">  leading</w:t>"), std::string::npos);
@@ -970,7 +855,7 @@ TEST(DocxText, RightToLeftBookMarksParagraphsAndRuns) {
   // An Arabic quotation inside an English book: the run is marked, the paragraph is not.
   book english = sample_book(1);
   english.bodies = {publishing::document{}};
-  english.bodies[0].blocks.push_back(para({text("He said "), text("مرحبا")}));
+  english.bodies[0].blocks.push_back(paragraph({text("He said "), text("مرحبا")}));
   const std::string mixed = docx_parts(english).at("word/document.xml");
   EXPECT_NE(mixed.find("<w:rPr><w:rtl/></w:rPr><w:t>مرحبا</w:t>"), std::string::npos);
   EXPECT_EQ(mixed.find("<w:bidi/>"), std::string::npos);

@@ -16,6 +16,7 @@
 
 // render_pdf is internal to the library (export_book offers pdf once formats.cpp lists it).
 #include "../../../publishing/src/export_detail.hpp"
+#include "document_builders.hpp"
 #include "lekhika/publishing/book.hpp"
 #include "lekhika/publishing/document.hpp"
 #include "publishing_test_util.hpp"
@@ -25,70 +26,9 @@ namespace {
 
 using nlohmann::json;
 using namespace std::string_view_literals;
-using test_util::count_of;
-using test_util::make_chapter;
+using namespace test_util;  // the document builders, count_of and make_chapter
 
-// --- Building documents by hand (every block and inline kind) -------------------------------
-
-inline_node text(std::string s) {
-  return inline_node{inline_node::kind::text, std::move(s), {}, {}};
-}
-inline_node code(std::string s) {
-  return inline_node{inline_node::kind::code, std::move(s), {}, {}};
-}
-inline_node wrap(inline_node::kind k, inlines children) {
-  return inline_node{k, {}, {}, std::move(children)};
-}
-inline_node link(std::string url, inlines children) {
-  return inline_node{inline_node::kind::link, {}, std::move(url), std::move(children)};
-}
-inline_node line_break() { return inline_node{inline_node::kind::line_break, {}, {}, {}}; }
-inline_node soft_break() { return inline_node{inline_node::kind::soft_break, {}, {}, {}}; }
-
-block paragraph(inlines content) {
-  block b;
-  b.content = std::move(content);
-  return b;
-}
-block paragraph(std::string s) { return paragraph(inlines{text(std::move(s))}); }
-block heading(int level, std::string s) {
-  block b;
-  b.type = block::kind::heading;
-  b.level = level;
-  b.content = {text(std::move(s))};
-  return b;
-}
-block list(block::kind k, std::vector<std::vector<block>> items, int start = 1) {
-  block b;
-  b.type = k;
-  b.items = std::move(items);
-  b.start = start;
-  return b;
-}
-block quote(std::vector<block> children) {
-  block b;
-  b.type = block::kind::quote;
-  b.children = std::move(children);
-  return b;
-}
-block code_block(std::string s) {
-  block b;
-  b.type = block::kind::code_block;
-  b.text = std::move(s);
-  return b;
-}
-block scene_break() {
-  block b;
-  b.type = block::kind::thematic_break;
-  return b;
-}
-block table(std::vector<std::vector<inlines>> rows, bool header) {
-  block b;
-  b.type = block::kind::table;
-  b.rows = std::move(rows);
-  b.header_row = header;
-  return b;
-}
+// --- Documents made by hand (builders: document_builders.hpp) -------------------------------
 
 std::string prose(std::size_t words, std::string_view seed = "word") {
   std::string out;
