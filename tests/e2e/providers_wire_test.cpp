@@ -2,6 +2,8 @@
 // and HTTP server call the fake provider over loopback in the OpenAI, Anthropic and Gemini
 // formats; the secrets of those calls never reach storage.
 
+#include <set>
+
 #include "provider_harness.hpp"
 
 namespace lekhika::e2e {
@@ -104,6 +106,26 @@ TEST(ProviderCalls, GeminiWireWritesTheBook) { expect_book_written_by("gemini");
 
 // api.md §3.2 / workflow.md "Usage and cost": a provider that reports no usage gets an
 // estimate, marked so, in every family.
+// api.md §3.2 (transport): calls on one provider keep their connection alive and reuse it, so a
+// book does not pay a TCP (and, against a real provider, TLS) handshake per call.
+TEST(ProviderCalls, CallsOneAfterAnotherReuseTheirConnection) {
+  testing::fake_provider_process fake;
+  test_server server{fake_server_options(fake)};
+  const std::string model = "fake-keep-alive";
+  constexpr int kExecutions = 4;
+  for (int i = 0; i < kExecutions; ++i) {
+    auto data = run_sync(server, one_call_request("reuse-user", {"openai:" + model}));
+    ASSERT_EQ(status_of(data), "completed") << data.dump().substr(0, 2000);
+  }
+  const auto log = log_of_model(fake, model);
+  ASSERT_EQ(log.size(), static_cast<std::size_t>(kExecutions)) << fake.log().dump();
+  std::set<std::uint64_t> connections;
+  for (const auto& entry : log) connections.insert(entry.value("connection", std::uint64_t{0}));
+  EXPECT_EQ(connections.size(), 1U)
+      << "one connection per call instead of one kept alive: " << fake.log().dump();
+  EXPECT_EQ(connections.count(0), 0U);
+}
+
 TEST(ProviderCalls, UnreportedUsageIsEstimatedAndMarked) {
   testing::fake_provider_process fake;
   test_server server{fake_server_options(fake)};

@@ -628,6 +628,19 @@ TEST_F(FakeProvider, KeepAlivePipeliningAndChunkedRequestBodies) {
       [](const std::string& r) { return count_of(r, "\"finish_reason\":\"stop\"") == 3; }));
   EXPECT_EQ(count_of(client.received(), "HTTP/1.1 200 OK"), 3u);
   EXPECT_EQ(fake.stats().completed, 3);
+
+  // The log numbers the connection each request came on: one here, another for a new client.
+  raw_client other{fake.port()};
+  other.send(raw_post("/v1/chat/completions", body, {auth}));
+  ASSERT_TRUE(other.read_until(
+      [](const std::string& r) { return count_of(r, "\"finish_reason\":\"stop\"") == 1; }));
+  const auto log = fake.log();
+  ASSERT_EQ(log.size(), 4u) << log.dump();
+  const auto first = log[0].value("connection", std::uint64_t{0});
+  EXPECT_GT(first, 0u) << log.dump();
+  for (std::size_t i = 1; i < 3; ++i)
+    EXPECT_EQ(log[i].value("connection", std::uint64_t{0}), first);
+  EXPECT_GT(log[3].value("connection", std::uint64_t{0}), first) << log.dump();
 }
 
 TEST_F(FakeProvider, GarbageIsDisconnectedAndTheServerCarriesOn) {

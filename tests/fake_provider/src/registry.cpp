@@ -141,6 +141,7 @@ std::string registry::log_json(std::size_t limit, std::uint64_t since) const {
     out.push_back({{"seq", e.seq},
                    {"time_ms", e.time_ms},
                    {"start_us", e.start_us},
+                   {"connection", e.connection},
                    {"end_us", e.end_us},
                    {"route", e.route},
                    {"provider", e.provider},

@@ -20,11 +20,12 @@ enum class outcome { active, completed, aborted, error };
 /// One provider request as /_log shows it.
 struct log_entry {
   std::uint64_t seq = 0;
-  std::int64_t time_ms = 0;   ///< unix epoch ms when the request was read
-  std::int64_t start_us = 0;  ///< unix epoch µs when the request was read
-  std::int64_t end_us = 0;    ///< unix epoch µs when the outcome was known (0 while active)
-  std::string route;          ///< the path, without the query (which may hold a key)
-  std::string provider;       ///< openai | anthropic | gemini | "" (unknown route)
+  std::int64_t time_ms = 0;      ///< unix epoch ms when the request was read
+  std::int64_t start_us = 0;     ///< unix epoch µs when the request was read
+  std::uint64_t connection = 0;  ///< which TCP connection carried it (1, 2, ... in accept order)
+  std::int64_t end_us = 0;       ///< unix epoch µs when the outcome was known (0 while active)
+  std::string route;             ///< the path, without the query (which may hold a key)
+  std::string provider;          ///< openai | anthropic | gemini | "" (unknown route)
   std::string model;
   std::string behaviour;   ///< the behaviour key: X-Fake-Behaviour, else the model name
   std::string directives;  ///< the directives recognised in it, comma-separated

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <csignal>
@@ -30,6 +31,7 @@ constexpr std::size_t kMaxPendingOutput = 1 << 20;
 struct context {
   registry reg;
   bool require_auth = true;
+  std::atomic<std::uint64_t> connections{0};  ///< numbers the accepted connections
 };
 
 std::int64_t epoch_us() {
@@ -101,7 +103,10 @@ struct exchange {
 class connection : public std::enable_shared_from_this<connection> {
  public:
   connection(tcp::socket socket, context& ctx)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), ctx_(ctx) {}
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        ctx_(ctx),
+        number_(++ctx.connections) {}
 
   void start() {
     std::error_code ignored;
@@ -187,6 +192,7 @@ class connection : public std::enable_shared_from_this<connection> {
       if (r) entry.provider = std::string{provider_name(r->kind)};
       auto ex = std::make_unique<exchange>();
       ex->start = steady::now();
+      entry.connection = number_;
       ex->ticket = ctx_.reg.begin(std::move(entry));
       ex->status = status;
       ex->keep_alive = request.keep_alive;
@@ -274,6 +280,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
     auto ex = std::make_unique<exchange>();
     ex->start = arrived;
+    entry.connection = number_;
     ex->ticket = ctx_.reg.begin(std::move(entry));
     ex->status = status;
     ex->keep_alive = request.keep_alive;
@@ -644,6 +651,7 @@ class connection : public std::enable_shared_from_this<connection> {
   tcp::socket socket_;
   asio::steady_timer timer_;
   context& ctx_;
+  std::uint64_t number_;  ///< logged with each request, so tests can see connection reuse
   std::array<char, 4096> read_buf_{};
   std::string in_;
   std::string out_pending_;
