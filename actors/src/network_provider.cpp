@@ -205,8 +205,9 @@ struct network_state {
       caf::anon_send(me, transfer_data{id, attempt, std::string{bytes}});
     };
     events.on_done = [me, id, attempt](providers::transfer_outcome outcome) {
-      caf::anon_send(me, transfer_done{id, attempt, outcome.http_status, outcome.transport_failed,
-                                       outcome.timed_out, std::move(outcome.error)});
+      caf::anon_send(
+          me, transfer_done{id, attempt, outcome.http_status, outcome.transport_failed,
+                            outcome.timed_out, outcome.tls_refused, std::move(outcome.error)});
     };
     c.transfer = transport->submit(std::move(call), {policy.connect_timeout, policy.total_timeout},
                                    std::move(events));
@@ -256,6 +257,11 @@ struct network_state {
     const auto id = d.call_id;
     c.in_flight = false;
     --in_flight;
+    if (d.tls_refused) {
+      // A certificate that fails verification fails the same way on every attempt (a wrong base
+      // URL, an intercepting proxy): said at once, never retried.
+      return attempt_failed(id, {0, "tls_verification_failed", d.error, false}, std::nullopt);
+    }
     if (d.transport_failed) {
       return attempt_failed(id, {0, d.timed_out ? "timeout" : "transport_error", d.error, true},
                             std::nullopt);

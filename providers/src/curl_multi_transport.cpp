@@ -155,6 +155,7 @@ struct curl_multi_transport::impl {
     if (code != CURLE_OK) {
       outcome.transport_failed = true;
       outcome.timed_out = code == CURLE_OPERATION_TIMEDOUT;
+      outcome.tls_refused = code == CURLE_PEER_FAILED_VERIFICATION;
       outcome.error = curl_easy_strerror(code);
     } else {
       t->report_headers();

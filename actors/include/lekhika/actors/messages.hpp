@@ -248,6 +248,7 @@ struct transfer_done {
   long http_status = 0;
   bool transport_failed = false;
   bool timed_out = false;
+  bool tls_refused = false;
   std::string error;
 };
 

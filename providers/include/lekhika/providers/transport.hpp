@@ -30,6 +30,7 @@ struct transfer_outcome {
   bool transport_failed = false;  ///< connect error, reset, timeout, ...
   bool timed_out = false;         ///< libcurl's connect or total timeout
   std::string error;              ///< libcurl's message when transport_failed
+  bool tls_refused = false;       ///< the server's certificate failed verification
 };
 
 /// Callbacks of one transfer. They run on the transport thread, one at a time, and must return

@@ -44,7 +44,7 @@ struct provider_error {
   int http_status = 0;     ///< 0 for transport errors and status-less errors inside a stream
   std::string code;        ///< our code: rate_limited, overloaded, server_error, bad_request,
                            ///< unauthorized, not_found, timeout, conflict, transport_error,
-                           ///< content_filter, invalid_response
+                           ///< content_filter, invalid_response, tls_verification_failed
   std::string message;     ///< the provider's message (never contains our key)
   bool retryable = false;  ///< 408, 409, 429 (not out-of-quota), 5xx and transport errors
 };
