@@ -183,17 +183,6 @@ inline std::string status_of(const json& data) {
   return data.is_object() ? data.value("status", std::string{}) : std::string{};
 }
 
-/// Polls `probe` every 10 ms until it holds; false after `limit` (a safety net only).
-inline bool eventually(const std::function<bool()>& probe,
-                       std::chrono::milliseconds limit = std::chrono::seconds{30}) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (probe()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return probe();
-}
-
 // ---- what the engine stored -----------------------------------------------------------------
 
 /// A second connection to the test server's SQLite store.

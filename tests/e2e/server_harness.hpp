@@ -378,6 +378,17 @@ inline int writer_chapters_done(const json& data) {
   return nodes["writer"]["chapters"].value("done", 0);
 }
 
+/// Polls `probe` every 10 ms until it holds; false after `limit` (a safety net only).
+inline bool eventually(const std::function<bool()>& probe,
+                       std::chrono::milliseconds limit = std::chrono::seconds{30}) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (probe()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return probe();
+}
+
 // ---- the executable ------------------------------------------------------------------------
 
 /// Reads a whole file ("" when it cannot).

@@ -1,8 +1,16 @@
 // api.md §1: the `lekhika-worker` executable (--version, validate, run, Ctrl-C, serve's secret).
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <mutex>
 
 #include "lekhika/persistence/store.hpp"
 #include "server_harness.hpp"
@@ -311,6 +319,165 @@ TEST(WorkerCli, SigintCancelsRunAndKeepsThePartialBook) {
   EXPECT_GE(record->result["book"]["chapters"].size(), static_cast<std::size_t>(chapters_seen));
   EXPECT_LT(record->result["book"]["chapters"].size(), 8U);
   EXPECT_GT(record->usage.value("calls", 0), chapters_seen);
+}
+
+/// `lekhika-worker ARGS...` with a pseudo-terminal as its controlling terminal, stdin and
+/// stderr (stdout goes to a file): what a person at a terminal sees, and keys typed there
+/// (Ctrl-C reaches it as SIGINT through the terminal, as it would for a person).
+class terminal_process {
+ public:
+  terminal_process(const std::vector<std::string>& args,
+                   const std::map<std::string, std::string>& env, const fs::path& dir)
+      : out_path_(dir / "terminal.stdout") {
+    std::vector<std::string> argv_text{LEKHIKA_WORKER_BINARY};
+    argv_text.insert(argv_text.end(), args.begin(), args.end());
+    std::vector<std::string> env_text{"PATH=/usr/local/bin:/usr/bin:/bin", "TERM=xterm"};
+    for (const char* option : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
+      if (const char* value = std::getenv(option))
+        env_text.push_back(std::string{option} + "=" + value);
+    }
+    for (const auto& [key, value] : env) env_text.push_back(key + "=" + value);
+    std::vector<char*> argv;
+    for (auto& a : argv_text) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (auto& e : env_text) envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    master_ = ::posix_openpt(O_RDWR | O_NOCTTY);
+    std::array<char, 128> name{};
+    if (master_ < 0 || ::grantpt(master_) != 0 || ::unlockpt(master_) != 0 ||
+        ::ptsname_r(master_, name.data(), name.size()) != 0) {
+      throw std::runtime_error("cannot open a pseudo-terminal");
+    }
+    const std::string cwd = dir.string();
+    const std::string out = out_path_.string();
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      // Only async-signal-safe calls between fork and exec. A new session whose first terminal
+      // opened becomes its controlling terminal, with this process group in the foreground.
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      struct sigaction defaults {};
+      sigaction(SIGINT, &defaults, nullptr);
+      ::setsid();
+      const int tty = ::open(name.data(), O_RDWR);
+      const int stdout_file = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (tty < 0 || stdout_file < 0 || ::chdir(cwd.c_str()) != 0) ::_exit(126);
+      ::dup2(tty, STDIN_FILENO);
+      ::dup2(stdout_file, STDOUT_FILENO);
+      ::dup2(tty, STDERR_FILENO);
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+    // The terminal is read all along, or the worker would block once its buffer is full.
+    reader_ = std::thread([this] {
+      std::array<char, 4096> buffer{};
+      for (;;) {
+        pollfd ready{master_, POLLIN, 0};
+        if (::poll(&ready, 1, 100) < 0) return;
+        if ((ready.revents & POLLIN) != 0) {
+          const auto n = ::read(master_, buffer.data(), buffer.size());
+          if (n <= 0) return;  // EIO: the worker has closed the terminal
+          std::lock_guard lock{mutex_};
+          screen_.append(buffer.data(), static_cast<std::size_t>(n));
+        } else if ((ready.revents & (POLLHUP | POLLERR)) != 0 || stop_) {
+          return;
+        }
+      }
+    });
+  }
+  terminal_process(const terminal_process&) = delete;
+  terminal_process& operator=(const terminal_process&) = delete;
+  ~terminal_process() {
+    if (!exit_code_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    stop_ = true;
+    if (reader_.joinable()) reader_.join();
+    ::close(master_);
+  }
+
+  /// Types on the terminal.
+  void type(std::string_view keys) const { (void)!::write(master_, keys.data(), keys.size()); }
+
+  /// Everything written on the terminal so far.
+  [[nodiscard]] std::string screen() const {
+    std::lock_guard lock{mutex_};
+    return screen_;
+  }
+
+  [[nodiscard]] std::string out() const { return read_text(out_path_); }
+
+  std::optional<int> wait() {
+    const auto deadline = std::chrono::steady_clock::now() + kPatience;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        const int sig = status & 0x7f;
+        exit_code_ = sig == 0 ? (status >> 8) & 0xff : 128 + sig;
+        return exit_code_;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    ADD_FAILURE() << "the run did not exit in time; terminal: " << screen();
+    return std::nullopt;
+  }
+
+ private:
+  fs::path out_path_;
+  int master_ = -1;
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mutex_;
+  std::string screen_;
+  std::thread reader_;
+};
+
+// api.md §1: on a terminal, `run` redraws one progress bar line; Ctrl-C typed there cancels
+// the execution, keeps its partial book and exits 130.
+TEST(WorkerCli, OnATerminalRunDrawsAProgressBarAndCtrlCCancels) {
+  testing::temp_dir dir;
+  auto body = book_request("terminal-user", 8);
+  body["executionId"] = "e2e-terminal-run";
+  const auto file = dir.path() / "book.json";
+  write_text(file, body.dump());
+  auto env = worker_env(dir.path());
+  env["LEKHIKA_OFFLINE_LATENCY_MS"] = "300";
+  terminal_process run{
+      {"run", file.string(), "--out", (dir.path() / "out").string()}, env, dir.path()};
+
+  // The bar is redrawn in place (carriage return, erase line) and shows the writer's chapters.
+  const std::string redraw = "\r\033[2K[";
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto screen = run.screen();
+        std::size_t redraws = 0;
+        for (auto at = screen.find(redraw); at != std::string::npos;
+             at = screen.find(redraw, at + 1)) {
+          ++redraws;
+        }
+        return redraws >= 3 && screen.find("writer chapter 2/8") != std::string::npos &&
+               screen.find('#') != std::string::npos;
+      },
+      kPatience))
+      << run.screen();
+  EXPECT_NE(run.screen().find("%"), std::string::npos);
+  EXPECT_EQ(run.screen().find("\"type\""), std::string::npos) << "JSON lines on a terminal";
+
+  run.type("\x03");  // Ctrl-C
+  auto code = run.wait();
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 130) << run.screen();
+  EXPECT_NE(run.screen().find("cancelling"), std::string::npos) << run.screen();
+  auto record = stored_execution(dir.path(), "e2e-terminal-run");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->status, "cancelled");
+  EXPECT_TRUE(record->result.is_object() && record->result["book"].is_object()) << run.screen();
 }
 
 TEST(WorkerCli, ServeRefusesAPlaceholderSecret) {
