@@ -413,6 +413,7 @@ struct node_state {
     artifacts_pending = files.size();
     for (auto& file : files) {
       const std::string format{file.format->name};
+      add_warnings(file.warnings);
       if (file.format->is_text) (*inline_text)[format] = file.bytes;
       auto bytes = std::make_shared<const std::string>(std::move(file.bytes));
       store_artifact_cmd cmd{plan->execution_id, format, file.file_name,

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lekhika/publishing/book.hpp"
 
@@ -55,7 +56,9 @@ namespace lekhika::publishing::detail {
 /// The book as PDF (book.pdf): embedded fonts, title page, table of contents with page numbers,
 /// running header, page numbers, justified text, any script pango can shape (Devanagari too).
 /// Throws std::runtime_error on failure.
-[[nodiscard]] std::string render_pdf(const book& b);
+/// `warnings` (when given) receives what the PDF cannot show as asked, such as characters no
+/// installed font covers.
+[[nodiscard]] std::string render_pdf(const book& b, std::vector<std::string>* warnings = nullptr);
 
 /// A capacity guess that keeps building a large book to a handful of reallocations.
 [[nodiscard]] std::size_t estimated_size(const book& b);

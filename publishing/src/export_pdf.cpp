@@ -11,8 +11,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <exception>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -128,6 +130,32 @@ cairo_status_t read_input(void* closure, unsigned char* data, unsigned int lengt
   return image;
 }
 
+// PANGO_GLYPH_UNKNOWN_FLAG (a macro with a C cast): pango's glyph for a character no font
+// covers is the character's code point with this bit set.
+constexpr PangoGlyph unknown_glyph_flag = 0x10000000;
+constexpr std::size_t max_missing_noted = 1000;
+
+// The warning for characters the PDF shows as boxes: how many, the first few, and the package
+// that covers them when they are Chinese, Japanese or Korean (not installed by default).
+std::string missing_glyphs_warning(const std::set<char32_t>& missing) {
+  std::string text = "pdf: " + std::to_string(missing.size()) +
+                     (missing.size() == 1 ? " character has" : " characters have") +
+                     " no glyph in this machine's fonts and shows as a box (";
+  bool cjk = false;
+  std::size_t listed = 0;
+  for (const char32_t c : missing) {
+    cjk = cjk || (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF) ||
+          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3FFFF);
+    if (listed == 5) continue;
+    std::array<char, 16> code{};
+    std::snprintf(code.data(), code.size(), "U+%04X", static_cast<unsigned>(c));
+    text += (listed++ == 0 ? "" : ", ") + std::string{code.data()};
+  }
+  text += missing.size() > listed ? ", ...)" : ")";
+  if (cjk) text += "; install fonts-noto-cjk for Chinese, Japanese and Korean text";
+  return text;
+}
+
 class renderer {
  public:
   renderer(const typesetter& ts, const std::vector<section>& sections, cairo_surface_t& surface,
@@ -152,6 +180,9 @@ class renderer {
     leader_pitch_ = std::max(from_pango(width), 1.0);
   }
 
+  /// Characters drawn with no glyph in any installed font (pango shows each as a box).
+  [[nodiscard]] const std::set<char32_t>& missing() const noexcept { return missing_; }
+
   void page(const page_plan& plan, int number, cairo_surface_t* cover) {
     if (plan.cover) {
       if (cover != nullptr) draw_cover(*cover);
@@ -174,6 +205,32 @@ class renderer {
   }
 
   void set_grey(double level) { cairo_set_source_rgb(&cr_, level, level, level); }
+
+  // Every layout and line is drawn through these two, which note the characters no font had a
+  // glyph for: the book then says so instead of shipping boxes silently.
+  void show_layout(PangoLayout* layout) {
+    for (GSList* l = pango_layout_get_lines_readonly(layout); l != nullptr; l = l->next) {
+      note_missing(static_cast<PangoLayoutLine*>(l->data));
+    }
+    pango_cairo_show_layout(&cr_, layout);
+  }
+
+  void show_line(PangoLayoutLine* line) {
+    note_missing(line);
+    pango_cairo_show_layout_line(&cr_, line);
+  }
+
+  void note_missing(const PangoLayoutLine* line) {
+    for (const GSList* run = line->runs; run != nullptr; run = run->next) {
+      const PangoGlyphString* glyphs = static_cast<const PangoGlyphItem*>(run->data)->glyphs;
+      for (int i = 0; i < glyphs->num_glyphs; ++i) {
+        const PangoGlyph glyph = glyphs->glyphs[i].glyph;
+        if ((glyph & unknown_glyph_flag) != 0 && missing_.size() < max_missing_noted) {
+          missing_.insert(static_cast<char32_t>(glyph & ~unknown_glyph_flag));
+        }
+      }
+    }
+  }
 
   // The named destination the contents link to, and the entry in the PDF outline (bookmarks).
   void mark(const section& sec, std::size_t index) {
@@ -209,7 +266,7 @@ class renderer {
     pango_layout_get_size(header_.get(), &width, &height);
     set_grey(header_grey);
     cairo_move_to(&cr_, s_.page.margin, (s_.page.margin - from_pango(height)) / 2);
-    pango_cairo_show_layout(&cr_, header_.get());
+    show_layout(header_.get());
   }
 
   void draw_footer(int page_number) {
@@ -220,7 +277,7 @@ class renderer {
     pango_layout_get_size(layout.get(), &width, &height);
     set_grey(0);
     cairo_move_to(&cr_, s_.page.margin, s_.page.height - (s_.page.margin + from_pango(height)) / 2);
-    pango_cairo_show_layout(&cr_, layout.get());
+    show_layout(layout.get());
   }
 
   void draw(const section& sec, const fragment& f) {
@@ -247,7 +304,7 @@ class renderer {
       const double baseline = y + box.baseline;
       set_grey(0);
       cairo_move_to(&cr_, left_edge(e) + line.x, baseline);
-      pango_cairo_show_layout_line(&cr_, line.line);
+      show_line(line.line);
       if (!e.content.links.empty()) draw_links(e, piece, line, y, box.height);
       if (k == 0 && !e.marker.empty()) draw_marker(e, baseline);
       if (e.kind == element_kind::toc_entry && k + 1 == e.lines.size()) {
@@ -324,7 +381,7 @@ class renderer {
     const double gap = 0.45 * s_.body_size + (e.kind == element_kind::code ? code_padding(s_) : 0);
     cairo_move_to(&cr_, left_edge(e) - gap - from_pango(width),
                   baseline - from_pango(pango_layout_get_baseline(marker.get())));
-    pango_cairo_show_layout(&cr_, marker.get());
+    show_layout(marker.get());
   }
 
   // Dot leaders from the end of the entry's last line to its page number, the dots on a grid
@@ -339,7 +396,7 @@ class renderer {
     const double right = s_.page.margin + s_.page.content_width();
     const double number_left = right - from_pango(width);
     cairo_move_to(&cr_, number_left, baseline - from_pango(pango_layout_get_baseline(page.get())));
-    pango_cairo_show_layout(&cr_, page.get());
+    show_layout(page.get());
 
     PangoRectangle logical{};
     pango_layout_line_get_extents(line.line, nullptr, &logical);
@@ -355,7 +412,7 @@ class renderer {
     for (std::size_t i = 0; i < dots; ++i) text += i == 0 ? "." : " .";
     const layout_ptr leaders = ts_.plain_layout(text, leader_style_, 0);
     cairo_move_to(&cr_, from, baseline - from_pango(pango_layout_get_baseline(leaders.get())));
-    pango_cairo_show_layout(&cr_, leaders.get());
+    show_layout(leaders.get());
   }
 
   void draw_rule(const element& e, const fragment& f) {
@@ -403,7 +460,7 @@ class renderer {
       const layout_ptr cell = ts_.cell_layout(e, c, std::max(widths[c] - 2 * pad, 1.0));
       set_grey(0);
       cairo_move_to(&cr_, x + pad, f.y + pad);
-      pango_cairo_show_layout(&cr_, cell.get());
+      show_layout(cell.get());
       set_grey(rule_grey);
       cairo_set_line_width(&cr_, 0.5);
       cairo_rectangle(&cr_, x, f.y, widths[c], height);
@@ -418,6 +475,7 @@ class renderer {
   const std::vector<section>& sections_;
   cairo_surface_t& surface_;
   cairo_t& cr_;
+  std::set<char32_t> missing_;
   layout_ptr header_;
   paragraph_style footer_style_;
   paragraph_style leader_style_;
@@ -445,7 +503,7 @@ void set_metadata(cairo_surface_t& surface, const book& b) {
 
 }  // namespace
 
-std::string render_pdf(const book& b) {
+std::string render_pdf(const book& b, std::vector<std::string>* warnings) {
   const settings config = make_settings(b);
   const typesetter ts{config};
   std::vector<section> sections = build_sections(b, config);
@@ -470,6 +528,9 @@ std::string render_pdf(const book& b) {
     int number = 0;
     for (const auto& plan : pages) {
       r.page(plan, ++number, cover ? cover->get() : nullptr);
+    }
+    if (warnings != nullptr && !r.missing().empty()) {
+      warnings->push_back(missing_glyphs_warning(r.missing()));
     }
     const cairo_status_t drawn = cairo_status(cr.get());
     cr.reset();

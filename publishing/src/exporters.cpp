@@ -109,7 +109,7 @@ std::optional<exported_file> export_book(const book& b, const format_info& forma
     } else if (known->name == "docx") {
       file.bytes = detail::render_docx(b);
     } else if (known->name == "pdf") {
-      file.bytes = detail::render_pdf(b);
+      file.bytes = detail::render_pdf(b, &file.warnings);
     } else {
       return std::nullopt;
     }

@@ -131,6 +131,25 @@ TEST(HttpExecute, SyncProducesEveryRequestedTextFormat) {
   EXPECT_TRUE(formats["txt"].value("mimeType", std::string{}).starts_with("text/plain"));
 }
 
+// A PDF that has to draw boxes for characters no installed font covers says so in the output's
+// warnings (and is still produced); the other formats carry the characters as they are.
+TEST(HttpExecute, PdfWarnsAboutCharactersItCannotShow) {
+  test_server server;
+  auto request = book_request("glyph-user", 1);
+  request["inputs"]["book_title"] = "The Unassigned \u0378";
+  request["inputs"]["output_formats"] = json::array({"pdf", "md"});
+  auto data = ok_data(server.execute_sync(request));
+  ASSERT_TRUE(data.is_object());
+  EXPECT_EQ(data.value("status", std::string{}), "completed");
+  const auto& output = data["output"];
+  EXPECT_TRUE(output["formats"].contains("pdf")) << output.dump().substr(0, 2000);
+  std::string found;
+  for (const auto& w : output["warnings"]) {
+    if (w.is_string() && w.get<std::string>().starts_with("pdf: ")) found = w.get<std::string>();
+  }
+  EXPECT_NE(found.find("U+0378"), std::string::npos) << output["warnings"].dump();
+}
+
 // api.md §2.5: the binary formats are stored as files and downloaded with their MIME type.
 TEST(HttpExecute, SyncProducesEpubDocxAndPdfForDownload) {
   test_server server;

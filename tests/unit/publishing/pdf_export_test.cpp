@@ -222,6 +222,35 @@ TEST(PdfExport, RendersAnyScript) {
   EXPECT_GE(page_count(pdf), 8u);
 }
 
+// Characters no installed font covers are drawn as boxes: the export says so (and which), and
+// says nothing when every character has a glyph (fonts-noto-core covers these scripts).
+TEST(PdfExport, CharactersNoFontCoversAreReported) {
+  std::vector<std::string> warnings;
+  std::vector<workflow::chapter> covered;
+  covered.push_back(make_chapter("Latin and लेखिका", "Plain text, हिन्दी, عربي and עברית."));
+  expect_complete_pdf(detail::render_pdf(book_with(std::move(covered)), &warnings));
+  EXPECT_TRUE(warnings.empty()) << warnings.front();
+
+  // U+0378 and U+0379 are unassigned: no font anywhere has them.
+  std::vector<workflow::chapter> uncovered;
+  uncovered.push_back(make_chapter("Boxes", "Greek gap \u0378 and \u0379 and \u0378 again."));
+  expect_complete_pdf(detail::render_pdf(book_with(std::move(uncovered)), &warnings));
+  ASSERT_EQ(warnings.size(), 1U);
+  EXPECT_NE(warnings[0].find("2 characters have no glyph"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("U+0378, U+0379"), std::string::npos) << warnings[0];
+  EXPECT_EQ(warnings[0].find("fonts-noto-cjk"), std::string::npos) << warnings[0];
+
+  // Chinese names the package that covers it, when this machine lacks it.
+  warnings.clear();
+  std::vector<workflow::chapter> chinese;
+  chinese.push_back(make_chapter("中文", "这是中文。"));
+  expect_complete_pdf(detail::render_pdf(book_with(std::move(chinese)), &warnings));
+  if (!warnings.empty()) {
+    EXPECT_NE(warnings[0].find("U+4E2D"), std::string::npos) << warnings[0];
+    EXPECT_NE(warnings[0].find("fonts-noto-cjk"), std::string::npos) << warnings[0];
+  }
+}
+
 TEST(PdfExport, HandMadeTextWithControlCharactersAndBrokenUtf8Renders) {
   document d;
   d.blocks.push_back(paragraph(std::string{"nul\0byte", 8} + "\x01\x1f\x7f tab\tnewline\ncr\r"));

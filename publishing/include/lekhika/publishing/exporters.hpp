@@ -41,6 +41,7 @@ struct exported_file {
   const format_info* format = nullptr;
   std::string file_name;  ///< e.g. "book.md"
   std::string bytes;
+  std::vector<std::string> warnings;  ///< what the file cannot show as the book asks
 };
 
 /// Renders the book in `format` (nullopt for a format outside the table, such as mp3). HTML
