@@ -138,9 +138,11 @@ constexpr std::size_t max_missing_noted = 1000;
 // The warning for characters the PDF shows as boxes: how many, the first few, and the package
 // that covers them when they are Chinese, Japanese or Korean (not installed by default).
 std::string missing_glyphs_warning(const std::set<char32_t>& missing) {
-  std::string text = "pdf: " + std::to_string(missing.size()) +
-                     (missing.size() == 1 ? " character has" : " characters have") +
-                     " no glyph in this machine's fonts and shows as a box (";
+  std::string text =
+      "pdf: " + std::to_string(missing.size()) +
+      (missing.size() == 1
+           ? " character has no glyph in this machine's fonts and shows as a box ("
+           : " characters have no glyph in this machine's fonts and show as boxes (");
   bool cjk = false;
   std::size_t listed = 0;
   for (const char32_t c : missing) {
