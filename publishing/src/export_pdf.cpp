@@ -139,7 +139,8 @@ constexpr std::size_t max_missing_noted = 1000;
 // that covers them when they are Chinese, Japanese or Korean (not installed by default).
 std::string missing_glyphs_warning(const std::set<char32_t>& missing) {
   std::string text =
-      "pdf: " + std::to_string(missing.size()) +
+      "pdf: " + std::string{missing.size() >= max_missing_noted ? "at least " : ""} +
+      std::to_string(missing.size()) +
       (missing.size() == 1
            ? " character has no glyph in this machine's fonts and shows as a box ("
            : " characters have no glyph in this machine's fonts and show as boxes (");
