@@ -408,28 +408,56 @@ inline void write_text(const std::filesystem::path& path, std::string_view text)
 /// `lekhika-worker ARGS...` started with fork/exec in `cwd`, with exactly `env` as its
 /// environment (plus PATH), stdin from /dev/null and stdout/stderr to files in `io_dir`.
 /// Killed (SIGKILL) on destruction if it is still running.
+/// The argv and environment of a `lekhika-worker` child, built before fork (exec needs them as
+/// arrays of C strings): the binary, `args`, a fixed PATH, this process's sanitizer settings
+/// (suppressions) unless `env` sets them, then `env`.
+class worker_command {
+ public:
+  worker_command(const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env) {
+    argv_text_.emplace_back(LEKHIKA_WORKER_BINARY);
+    argv_text_.insert(argv_text_.end(), args.begin(), args.end());
+    env_text_.emplace_back("PATH=/usr/local/bin:/usr/bin:/bin");
+    for (const char* option : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
+      if (const char* value = std::getenv(option); value != nullptr && env.count(option) == 0) {
+        env_text_.push_back(std::string{option} + "=" + value);
+      }
+    }
+    for (const auto& [key, value] : env) env_text_.push_back(key + "=" + value);
+    for (auto& a : argv_text_) argv_.push_back(a.data());
+    argv_.push_back(nullptr);
+    for (auto& e : env_text_) envp_.push_back(e.data());
+    envp_.push_back(nullptr);
+  }
+  worker_command(const worker_command&) = delete;
+  worker_command& operator=(const worker_command&) = delete;
+
+  [[nodiscard]] char* const* argv() const noexcept { return argv_.data(); }
+  [[nodiscard]] char* const* envp() const noexcept { return envp_.data(); }
+
+ private:
+  std::vector<std::string> argv_text_;
+  std::vector<std::string> env_text_;
+  std::vector<char*> argv_;
+  std::vector<char*> envp_;
+};
+
+/// A waitpid() status as an exit code: 128 + N when killed by signal N. Decoded by hand: the
+/// wait macros expand to old-style casts.
+inline int exit_code_of(int status) {
+  const int sig = status & 0x7f;
+  return sig == 0 ? (status >> 8) & 0xff : 128 + sig;
+}
+
 class worker_process {
  public:
   worker_process(const std::vector<std::string>& args,
                  const std::map<std::string, std::string>& env, const std::filesystem::path& cwd,
                  const std::filesystem::path& io_dir, const std::string& name = "worker")
       : out_path_(io_dir / (name + ".stdout")), err_path_(io_dir / (name + ".stderr")) {
-    std::vector<std::string> argv_text{LEKHIKA_WORKER_BINARY};
-    argv_text.insert(argv_text.end(), args.begin(), args.end());
-    std::vector<std::string> env_text{"PATH=/usr/local/bin:/usr/bin:/bin"};
-    // A sanitizer build's child runs under the same sanitizer settings (suppressions).
-    for (const char* option : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
-      if (const char* value = std::getenv(option); value != nullptr && env.count(option) == 0) {
-        env_text.push_back(std::string{option} + "=" + value);
-      }
-    }
-    for (const auto& [key, value] : env) env_text.push_back(key + "=" + value);
-    std::vector<char*> argv;
-    for (auto& a : argv_text) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (auto& e : env_text) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    worker_command command{args, env};
+    char* const* argv = command.argv();
+    char* const* envp = command.envp();
     const std::string cwd_text = cwd.string();
     const std::string out_text = out_path_.string();
     const std::string err_text = err_path_.string();
@@ -453,7 +481,7 @@ class worker_process {
       ::dup2(out, STDOUT_FILENO);
       ::dup2(err, STDERR_FILENO);
       if (::chdir(cwd_text.c_str()) != 0) ::_exit(126);
-      ::execve(argv[0], argv.data(), envp.data());
+      ::execve(argv[0], argv, envp);
       ::_exit(127);
     }
   }
@@ -479,11 +507,7 @@ class worker_process {
     if (exit_code_) return exit_code_;
     int status = 0;
     const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      // Decoded by hand: the wait macros expand to old-style casts.
-      const int sig = status & 0x7f;
-      exit_code_ = sig == 0 ? (status >> 8) & 0xff : 128 + sig;
-    }
+    if (done == pid_) exit_code_ = exit_code_of(status);
     return exit_code_;
   }
 

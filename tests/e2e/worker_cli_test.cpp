@@ -329,21 +329,11 @@ class terminal_process {
   terminal_process(const std::vector<std::string>& args,
                    const std::map<std::string, std::string>& env, const fs::path& dir)
       : out_path_(dir / "terminal.stdout") {
-    std::vector<std::string> argv_text{LEKHIKA_WORKER_BINARY};
-    argv_text.insert(argv_text.end(), args.begin(), args.end());
-    std::vector<std::string> env_text{"PATH=/usr/local/bin:/usr/bin:/bin", "TERM=xterm"};
-    for (const char* option : {"ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
-      if (const char* value = std::getenv(option))
-        env_text.push_back(std::string{option} + "=" + value);
-    }
-    for (const auto& [key, value] : env) env_text.push_back(key + "=" + value);
-    std::vector<char*> argv;
-    for (auto& a : argv_text) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (auto& e : env_text) envp.push_back(e.data());
-    envp.push_back(nullptr);
-
+    std::map<std::string, std::string> terminal_env = env;
+    terminal_env.emplace("TERM", "xterm");
+    const worker_command command{args, terminal_env};
+    char* const* argv = command.argv();
+    char* const* envp = command.envp();
     master_ = ::posix_openpt(O_RDWR | O_NOCTTY);
     std::array<char, 128> name{};
     if (master_ < 0 || ::grantpt(master_) != 0 || ::unlockpt(master_) != 0 ||
@@ -369,7 +359,7 @@ class terminal_process {
       ::dup2(tty, STDIN_FILENO);
       ::dup2(stdout_file, STDOUT_FILENO);
       ::dup2(tty, STDERR_FILENO);
-      ::execve(argv[0], argv.data(), envp.data());
+      ::execve(argv[0], argv, envp);
       ::_exit(127);
     }
     // The terminal is read all along, or the worker would block once its buffer is full.
@@ -417,8 +407,7 @@ class terminal_process {
     while (std::chrono::steady_clock::now() < deadline) {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        const int sig = status & 0x7f;
-        exit_code_ = sig == 0 ? (status >> 8) & 0xff : 128 + sig;
+        exit_code_ = exit_code_of(status);
         return exit_code_;
       }
       std::this_thread::sleep_for(10ms);
