@@ -84,7 +84,8 @@ result<std::unique_ptr<engine>> engine::start(engine_settings settings,
         state->settings.pricing
             ? state->settings.pricing
             : std::make_shared<const providers::pricing_table>(providers::pricing_table::builtin());
-    state->transport = std::make_shared<providers::curl_multi_transport>();
+    state->transport = std::make_shared<providers::curl_multi_transport>(
+        providers::transport_options{0, state->settings.calls.ca_file});
     for (auto& config : network) {
       const auto key_id = config.key_id;
       state->providers->add(key_id,

@@ -192,6 +192,17 @@ result<config> load_config(const config_source& source) {
     }
   }
 
+  if (auto path = source.get("PROVIDER_CA_FILE")) {
+    // Checked here so that a wrong path stops the start, not every later provider call.
+    bool found = false;
+    auto text = read_file(*path, &found);
+    if (!found || text.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      return failure{"invalid_config",
+                     "PROVIDER_CA_FILE '" + *path + "' is not a readable PEM file of certificates"};
+    }
+    calls.ca_file = *path;
+  }
+
   if (auto path = source.get("LEKHIKA_PRICING_FILE")) {
     bool found = false;
     auto text = read_file(*path, &found);

@@ -52,6 +52,7 @@ struct curl_multi_transport::impl {
   };
 
   CURLM* multi = nullptr;
+  std::string ca_file;  // set before the loop starts, read-only after
   std::mutex mutex;
   std::vector<std::function<void()>> commands;  // guarded by mutex; run on the loop thread
   std::atomic<bool> stopping{false};
@@ -123,6 +124,7 @@ struct curl_multi_transport::impl {
     curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    if (!ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, ca_file.c_str());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &impl::on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &impl::on_body);
@@ -201,11 +203,12 @@ struct curl_multi_transport::impl {
   }
 };
 
-curl_multi_transport::curl_multi_transport(long max_host_connections)
+curl_multi_transport::curl_multi_transport(transport_options options)
     : impl_(std::make_unique<impl>()) {
+  impl_->ca_file = std::move(options.ca_file);
   impl_->multi = curl_multi_init();
   curl_multi_setopt(impl_->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-  curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_host_connections);
+  curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
   curl_multi_setopt(impl_->multi, CURLMOPT_MAXCONNECTS, 4096L);
   impl_->thread = std::thread([state = impl_.get()] { state->loop(); });
 }

@@ -20,6 +20,7 @@ struct call_policy {
   std::chrono::milliseconds backoff_cap{30000};          ///< no backoff longer than this
   int default_max_concurrent = 256;                      ///< in flight per key when unset
   std::chrono::milliseconds retry_after_limit{600000};   ///< longer Retry-After: model spent
+  std::string ca_file;  ///< PEM certificates trusted instead of the system's (PROVIDER_CA_FILE)
 };
 
 /// Runtime limits and locations of the engine (from configuration).

@@ -53,11 +53,19 @@ struct transport_stats {
   std::int64_t active = 0;
 };
 
+/// How the transport connects.
+struct transport_options {
+  long max_host_connections = 0;  ///< per host; 0: no bound
+  /// A PEM file of the certificates trusted for TLS instead of the system's store (a provider
+  /// behind a private certificate authority); empty: the system's. Verification stays on.
+  std::string ca_file;
+};
+
 /// One libcurl multi loop on its own thread.
 class curl_multi_transport {
  public:
-  /// Starts the loop thread. `max_host_connections` bounds connections per host (0: no bound).
-  explicit curl_multi_transport(long max_host_connections = 0);
+  /// Starts the loop thread.
+  explicit curl_multi_transport(transport_options options = {});
   curl_multi_transport(const curl_multi_transport&) = delete;
   curl_multi_transport& operator=(const curl_multi_transport&) = delete;
   /// Aborts every transfer (their on_done is not called) and joins the thread.
