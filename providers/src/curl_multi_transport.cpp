@@ -121,7 +121,9 @@ struct curl_multi_transport::impl {
                      static_cast<long>(limits.connect_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(limits.total_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    // No CURLOPT_PIPEWAIT: with it, a transfer that finds a connection whose protocol is not
+    // known yet waits for that connection to free up when it turns out to be HTTP/1.1, i.e.
+    // behind a whole answer. HTTP/2 connections are still shared once they are up.
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     if (!ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, ca_file.c_str());

@@ -103,6 +103,34 @@ TEST(ProviderLimits, CancelledCallWaitingForASlotIsNeverSent) {
   expect_no_keys_stored(server, waiting);
 }
 
+// A call on a key does not wait for another call's connection to become free: over HTTP/1.1
+// (Ollama, a self-hosted endpoint, a proxy) a connection carries one answer at a time, and the
+// first one's headers may take as long as its model needs to start. Here they take 2 s; the
+// second call, started meanwhile, must be answered on a connection of its own before that.
+TEST(ProviderLimits, ACallDoesNotWaitForAnotherCallsConnection) {
+  testing::fake_provider_process fake;
+  test_server server{fake_server_options(fake)};
+  const std::string late_headers = "fake-nostream+slow-2000";
+  const std::string quick = "fake-chat";
+
+  const auto first = submit_async(server, one_call_request("tenant-a", {"openai:" + late_headers}));
+  ASSERT_FALSE(first.empty());
+  ASSERT_TRUE(eventually([&] { return !log_of_model(fake, late_headers).empty(); }))
+      << fake.log().dump();
+  auto second = run_sync(server, one_call_request("tenant-b", {"openai:" + quick}));
+  EXPECT_EQ(status_of(second), "completed") << second.dump().substr(0, 2000);
+  auto first_final = wait_terminal(server, first);
+  EXPECT_EQ(status_of(first_final), "completed") << first_final.dump().substr(0, 2000);
+
+  const auto slow_log = log_of_model(fake, late_headers);
+  const auto quick_log = log_of_model(fake, quick);
+  ASSERT_EQ(slow_log.size(), 1U) << fake.log().dump();
+  ASSERT_EQ(quick_log.size(), 1U) << fake.log().dump();
+  EXPECT_LT(end_us(quick_log[0]), end_us(slow_log[0]))
+      << "the second call waited for the first one's connection: " << fake.log().dump();
+  EXPECT_NE(quick_log[0].value("connection", 0), slow_log[0].value("connection", 0));
+}
+
 TEST(ProviderLimits, MaxConcurrentBoundsRequestsInFlightOnAKey) {
   testing::fake_provider_process fake;
   auto options = fake_server_options(fake);
