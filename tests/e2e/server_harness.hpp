@@ -442,6 +442,18 @@ class worker_command {
   std::vector<char*> envp_;
 };
 
+/// In a forked child before exec: no signal blocked, and the default action for the signals
+/// the test process may handle or ignore (async-signal-safe calls only).
+inline void reset_signals_after_fork() {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction defaults {};  // sa_handler == SIG_DFL
+  sigaction(SIGINT, &defaults, nullptr);
+  sigaction(SIGTERM, &defaults, nullptr);
+  sigaction(SIGPIPE, &defaults, nullptr);
+}
+
 /// A waitpid() status as an exit code: 128 + N when killed by signal N. Decoded by hand: the
 /// wait macros expand to old-style casts.
 inline int exit_code_of(int status) {
@@ -466,13 +478,7 @@ class worker_process {
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
       // Only async-signal-safe calls between fork and exec.
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      struct sigaction defaults {};  // sa_handler == SIG_DFL
-      sigaction(SIGINT, &defaults, nullptr);
-      sigaction(SIGTERM, &defaults, nullptr);
-      sigaction(SIGPIPE, &defaults, nullptr);
+      reset_signals_after_fork();
       const int in = ::open("/dev/null", O_RDONLY);
       const int out = ::open(out_text.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       const int err = ::open(err_text.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -347,11 +347,7 @@ class terminal_process {
     if (pid_ == 0) {
       // Only async-signal-safe calls between fork and exec. A new session whose first terminal
       // opened becomes its controlling terminal, with this process group in the foreground.
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      struct sigaction defaults {};
-      sigaction(SIGINT, &defaults, nullptr);
+      reset_signals_after_fork();
       ::setsid();
       const int tty = ::open(name.data(), O_RDWR);
       const int stdout_file = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -174,20 +174,58 @@ TEST(SharedQueue, ABusyWorkersBacklogRunsOnTheOthers) {
   for (const auto& [prompt, times] : paid) EXPECT_EQ(times, 1) << prompt;
 }
 
+/// One worker with one slot, held by an execution whose model never answers: what is submitted
+/// to it next waits in the shared queue. The holder is cancelled at the end.
+class one_busy_slot {
+ public:
+  explicit one_busy_slot(const std::string& worker_id) : db_{pg_test_dsn()} {
+    fake_.configure({{"latency_ms", 3600000}, {"ttft_ms", 3600000}});
+    auto options = worker_named(worker_id, 30000ms);
+    options.extra_env["MAX_RUNNING_EXECUTIONS"] = "1";
+    worker_ = std::make_unique<serve_process>(db_, fake_, dir_.path(), options);
+  }
+  one_busy_slot(const one_busy_slot&) = delete;
+  one_busy_slot& operator=(const one_busy_slot&) = delete;
+  ~one_busy_slot() {
+    if (!holder_.empty())
+      (void)worker_->request("POST", "/executions/" + holder_ + "/cancel", "{}");
+  }
+
+  /// Starts the worker and the execution that holds its slot (its model call in flight).
+  [[nodiscard]] ::testing::AssertionResult hold_the_slot(const std::string& user) {
+    if (auto ready = worker_->wait_ready(); !ready) return ready;
+    holder_ = worker_->submit(shared_book(user, 900));
+    if (holder_.empty()) return ::testing::AssertionFailure() << "the holder was refused";
+    if (!fake_.wait_until([](const auto& s) { return s.active >= 1; }, kPatience)) {
+      return ::testing::AssertionFailure() << "the holder never called the model";
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  /// Only the holder ever called the model, and it still runs.
+  void expect_only_the_holder_ran(persistence::store& store) const {
+    EXPECT_EQ(fake_.stats().requests, 1);
+    EXPECT_EQ(stored_status(store, holder_), "running");
+  }
+
+  [[nodiscard]] const pg_database& db() const noexcept { return db_; }
+  [[nodiscard]] const serve_process& worker() const noexcept { return *worker_; }
+
+ private:
+  pg_database db_;
+  testing::temp_dir dir_;
+  testing::fake_provider_process fake_;
+  std::unique_ptr<serve_process> worker_;
+  std::string holder_;
+};
+
 // An execution cancelled while it waits in the shared queue ends at once, without running.
 TEST(SharedQueue, ACancelledWaitingExecutionNeverRuns) {
   if (pg_test_dsn().empty()) GTEST_SKIP() << "PG_TEST_DSN is not set";
-  pg_database db{pg_test_dsn()};
-  testing::temp_dir dir;
-  testing::fake_provider_process fake;
-  fake.configure({{"latency_ms", 3600000}, {"ttft_ms", 3600000}});
-  auto options = worker_named("worker-only", 30000ms);
-  options.extra_env["MAX_RUNNING_EXECUTIONS"] = "1";
-  serve_process worker{db, fake, dir.path(), options};
-  ASSERT_TRUE(worker.wait_ready());
-
-  const auto running = worker.submit(shared_book("tenant-wait", 300));
-  ASSERT_TRUE(fake.wait_until([](const auto& s) { return s.active >= 1; }, kPatience));
+  one_busy_slot busy{"worker-only"};
+  ASSERT_TRUE(busy.hold_the_slot("tenant-wait"));
+  const auto& worker = busy.worker();
+  const auto& db = busy.db();
   const auto waiting = worker.submit(shared_book("tenant-wait", 301));
   ASSERT_FALSE(waiting.empty());
   auto store = db.open();
@@ -198,10 +236,7 @@ TEST(SharedQueue, ACancelledWaitingExecutionNeverRuns) {
   ASSERT_TRUE(eventually([&] { return stored_status(*store, waiting) == "cancelled"; }, kPatience));
   EXPECT_TRUE(starts_of(*store, waiting).empty());
   expect_whole_event_log(*store, waiting);
-  // Only the running execution ever called the model.
-  EXPECT_EQ(fake.stats().requests, 1);
-  EXPECT_EQ(stored_status(*store, running), "running");
-  (void)worker.request("POST", "/executions/" + running + "/cancel?wait=1", "{}");
+  busy.expect_only_the_holder_ran(*store);
 }
 
 // A cancel that arrives while a waiting execution's row is still being written (the database
@@ -209,16 +244,10 @@ TEST(SharedQueue, ACancelledWaitingExecutionNeverRuns) {
 // execution never runs, and a caller who asked to wait for the cancel is answered when it ends.
 TEST(SharedQueue, ACancelDuringAdmissionIsKeptAndApplied) {
   if (pg_test_dsn().empty()) GTEST_SKIP() << "PG_TEST_DSN is not set";
-  pg_database db{pg_test_dsn()};
-  testing::temp_dir dir;
-  testing::fake_provider_process fake;
-  fake.configure({{"latency_ms", 3600000}, {"ttft_ms", 3600000}});
-  auto options = worker_named("worker-admits", 30000ms);
-  options.extra_env["MAX_RUNNING_EXECUTIONS"] = "1";
-  serve_process worker{db, fake, dir.path(), options};
-  ASSERT_TRUE(worker.wait_ready());
-  const auto running = worker.submit(shared_book("tenant-admit", 310));
-  ASSERT_TRUE(fake.wait_until([](const auto& s) { return s.active >= 1; }, kPatience));
+  one_busy_slot busy{"worker-admits"};
+  ASSERT_TRUE(busy.hold_the_slot("tenant-admit"));
+  const auto& worker = busy.worker();
+  const auto& db = busy.db();
 
   // Hold every insert into the executions table: the next admission waits in the database.
   pqxx::connection holder{db.url()};
@@ -252,9 +281,7 @@ TEST(SharedQueue, ACancelDuringAdmissionIsKeptAndApplied) {
   EXPECT_EQ(stored_status(*store, id), "cancelled");
   EXPECT_TRUE(starts_of(*store, id).empty());
   expect_whole_event_log(*store, id);
-  EXPECT_EQ(fake.stats().requests, 1);  // only the running execution called the model
-  EXPECT_EQ(stored_status(*store, running), "running");
-  (void)worker.request("POST", "/executions/" + running + "/cancel?wait=1", "{}");
+  busy.expect_only_the_holder_ran(*store);
 }
 
 }  // namespace
