@@ -105,6 +105,8 @@ caf::behavior progress_observer(caf::event_based_actor*, progress_view* view) {
   return {
       [view](actors::execution_event& e) { view->on_event(e.event); },
       [](actors::not_live&) {},
+      // Answered after every event queued before it: the caller then knows the view is whole.
+      [](actors::flush_atom) { return true; },
   };
 }
 
@@ -223,6 +225,13 @@ int run_command(const command_line& cmd, const config& cfg) {
               },
               [&](caf::error& err) { failure_message = to_string(err); });
     }
+  }
+  {
+    // The events of the end were sent to the observer before the end reached us; let it show
+    // them before the summary, which must come last (one JSON object per line, summary last).
+    caf::scoped_actor self{sys};
+    self->request(observer, std::chrono::seconds{10}, actors::flush_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
   }
   caf::anon_send_exit(observer, caf::exit_reason::user_shutdown);
   view.close();
